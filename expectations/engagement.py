@@ -1,0 +1,22 @@
+"""Expectations on engagement events before they are written."""
+
+from __future__ import annotations
+
+import great_expectations as gx
+
+from schemas.landing import AUDIENCE_EVENT_TYPES, USE_EVENT_TYPES
+
+
+def expectations() -> list:
+    """The `engagement` suite."""
+    return [
+        *[
+            gx.expectations.ExpectColumnValuesToNotBeNull(column=name)
+            for name in ("event_id", "account_id", "event_type", "event_ts", "count", "event_date")
+        ],
+        gx.expectations.ExpectColumnValuesToBeUnique(column="event_id"),
+        gx.expectations.ExpectColumnValuesToBeInSet(
+            column="event_type", value_set=[*USE_EVENT_TYPES, *AUDIENCE_EVENT_TYPES]
+        ),
+        gx.expectations.ExpectColumnValuesToBeBetween(column="count", min_value=1),
+    ]

@@ -1,0 +1,92 @@
+"""Run a table's expectation suite on a Spark DataFrame with an ephemeral GX context."""
+
+from __future__ import annotations
+
+import importlib
+import os
+from dataclasses import dataclass, field
+from datetime import date
+from functools import cache
+from typing import Any
+
+from pyspark.sql import DataFrame
+
+os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+
+import great_expectations as gx  # noqa: E402  - reads the analytics switch at import
+
+
+class DataQualityError(RuntimeError):
+    """Rows about to be written broke their table's expectation suite."""
+
+
+@dataclass
+class QualityOutcome:
+    """The results of one suite on one batch of rows."""
+
+    table: str
+    results: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def failures(self) -> list[str]:
+        return [
+            f"{self.table}: {result['expectation']}"
+            + (f" on {result['column']}" if result["column"] else "")
+            + f" failed ({result['unexpected']} unexpected rows)"
+            for result in self.results
+            if not result["success"]
+        ]
+
+    def rows(self, start: date, end: date) -> list[tuple]:
+        """Rows in the `dq_results` schema."""
+        return [
+            (
+                self.table,
+                start,
+                end,
+                self.table,
+                result["expectation"],
+                result["column"],
+                result["success"],
+                result["evaluated"],
+                result["unexpected"],
+            )
+            for result in self.results
+        ]
+
+
+@cache
+def _context() -> Any:
+    context = gx.get_context(mode="ephemeral")
+    # No spark_config here: GX would otherwise restart the session without the Delta settings.
+    context.data_sources.add_spark(name="accountwatch")
+    return context
+
+
+@cache
+def _validation(table: str) -> Any:
+    context = _context()
+    suite_module = importlib.import_module(f"expectations.{table}")
+    suite = context.suites.add(gx.ExpectationSuite(name=table, expectations=suite_module.expectations()))
+    batch = context.data_sources.get("accountwatch").add_dataframe_asset(name=table).add_batch_definition_whole_dataframe(
+        f"{table}_rows"
+    )
+    return context.validation_definitions.add(gx.ValidationDefinition(name=table, data=batch, suite=suite))
+
+
+def validate(table: str, rows: DataFrame) -> QualityOutcome:
+    """Validate `rows` against the suite in `expectations/<table>.py`."""
+    result = _validation(table).run(batch_parameters={"dataframe": rows})
+    outcome = QualityOutcome(table)
+    for item in result.results:
+        details = item.result or {}
+        outcome.results.append(
+            {
+                "expectation": item.expectation_config.type,
+                "column": item.expectation_config.kwargs.get("column"),
+                "success": bool(item.success),
+                "evaluated": details.get("element_count"),
+                "unexpected": details.get("unexpected_count"),
+            }
+        )
+    return outcome

@@ -1,0 +1,100 @@
+"""Configuration: the built-in defaults overlaid with an optional TOML file."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+DEFAULTS_FILE = Path(__file__).with_name("defaults.toml")
+REPOSITORY_ROOT = Path(__file__).resolve().parent.parent
+
+
+class ConfigError(ValueError):
+    """The configuration file is missing, unreadable or holds a bad value."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every tunable of accountwatch, read once per command."""
+
+    time_zone: str = "Asia/Shanghai"
+    spark_master: str = "local[*]"
+    shuffle_partitions: int = 4
+    driver_memory: str = "4g"
+    jars_dir: Path = REPOSITORY_ROOT / ".jars"
+    max_quarantine_share: float = 0.05
+    max_late_days: int = 7
+    log_retention: str = "interval 190 days"
+    deleted_file_retention: str = "interval 190 days"
+    dormant_months: int = 6
+    dormant_rule_version: str = "dormant_account/1"
+    quota_rule_version: str = "quota_overrun/1"
+    quota_limits: dict[str, int] = field(
+        default_factory=lambda: {"individual": 2, "enterprise": 5, "media": 10, "government": 20, "other": 2}
+    )
+    source: str = "built-in defaults"
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.time_zone)
+
+
+def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except FileNotFoundError as error:
+        raise ConfigError(f"configuration file {path} does not exist") from error
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"configuration file {path} is not valid TOML: {error}") from error
+
+
+def load_settings(config_file: Path | str | None = None) -> Settings:
+    """Read the built-in defaults, overlay `config_file` when given, and check the values."""
+    raw = _read_toml(DEFAULTS_FILE)
+    source = "built-in defaults"
+    if config_file:
+        raw = _merge(raw, _read_toml(Path(config_file)))
+        source = str(config_file)
+    try:
+        settings = Settings(
+            time_zone=str(raw["platform"]["time_zone"]),
+            spark_master=str(raw["spark"]["master"]),
+            shuffle_partitions=int(raw["spark"]["shuffle_partitions"]),
+            driver_memory=str(raw["spark"]["driver_memory"]),
+            jars_dir=Path(raw["spark"]["jars_dir"]) if raw["spark"]["jars_dir"] else REPOSITORY_ROOT / ".jars",
+            max_quarantine_share=float(raw["ingest"]["max_quarantine_share"]),
+            max_late_days=int(raw["ingest"]["max_late_days"]),
+            log_retention=str(raw["lake"]["log_retention"]),
+            deleted_file_retention=str(raw["lake"]["deleted_file_retention"]),
+            dormant_months=int(raw["dormant_account"]["months"]),
+            dormant_rule_version=str(raw["dormant_account"]["rule_version"]),
+            quota_rule_version=str(raw["quota_overrun"]["rule_version"]),
+            quota_limits={str(k): int(v) for k, v in raw["quota_overrun"]["limits"].items()},
+            source=source,
+        )
+    except (KeyError, TypeError, ValueError) as error:
+        raise ConfigError(f"configuration {source}: bad or missing value ({error})") from error
+    try:
+        settings.zone  # noqa: B018 - validates the zone name
+    except (ZoneInfoNotFoundError, ValueError) as error:
+        raise ConfigError(f"configuration {source}: unknown platform.time_zone {settings.time_zone!r}") from error
+    if not 0 <= settings.max_quarantine_share <= 1:
+        raise ConfigError(f"configuration {source}: ingest.max_quarantine_share must be between 0 and 1")
+    missing = {"individual", "enterprise", "media", "government", "other"} - settings.quota_limits.keys()
+    if missing:
+        raise ConfigError(f"configuration {source}: quota_overrun.limits lacks {sorted(missing)}")
+    return settings

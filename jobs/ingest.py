@@ -1,0 +1,398 @@
+"""Landing rows to Delta: typing, the contract's bad-input rules, quarantine and the compact account state."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from pyspark.sql import Column, DataFrame, Window
+from pyspark.sql import functions as F
+
+from expectations import runner as quality
+from jobs.config import Settings
+from jobs.lake import TABLES, Lake, between
+from jobs.landing import CORRUPT, LandingError, LandingFile, days_between, list_day_files, read_landing
+from jobs.pii import PHONE_LIKE_RUN, PHONE_PATTERN, phone_block, phone_pseudonym
+from schemas.landing import (
+    ACCOUNTS,
+    ENGAGEMENT,
+    LANDING_TABLES,
+    PUBLIC_ACCOUNT_REQUIRED,
+    QUARANTINE_REASONS,
+    SUBSCRIPTIONS,
+    USE_EVENT_TYPES,
+    LandingTable,
+)
+
+
+class QuarantineThresholdError(RuntimeError):
+    """Too large a share of a day's rows broke the contract."""
+
+
+@dataclass
+class TableLoad:
+    """What one landing table contributed to an ingest: counts per day and per quarantine reason."""
+
+    table: str
+    files: int = 0
+    rows_landed: int = 0
+    rows_loaded: int = 0
+    quarantined_by_reason: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class IngestReport:
+    """The outcome of ingesting a range of days."""
+
+    start: date
+    end: date
+    tables: dict[str, TableLoad] = field(default_factory=dict)
+    quality_failures: list[str] = field(default_factory=list)
+
+
+def _blank(column: Column) -> Column:
+    return column.isNull() | (F.trim(column) == "")
+
+
+def _problem(condition: Column, reason: str, column_name: str | None = None) -> Column:
+    label = f"{reason}:{column_name}" if column_name else reason
+    return F.when(condition, F.lit(label))
+
+
+def judge_rows(table: LandingTable, max_late_days: int) -> Callable[[DataFrame], DataFrame]:
+    """Type the raw string columns and list each row's contract problems (duplicates are judged later)."""
+
+    def transform(raw: DataFrame) -> DataFrame:
+        typed = raw
+        for column_name in table.timestamps:
+            typed = typed.withColumn(f"_{column_name}", F.trim(F.col(column_name)).try_cast("timestamp"))
+        checks: list[Column] = [_problem(F.col(CORRUPT).isNotNull(), "malformed_record")]
+        checks += [_problem(_blank(F.col(name)), "missing_required", name) for name in table.required]
+        if table is ACCOUNTS:
+            is_public = F.col("account_type") == "public"
+            checks += [_problem(is_public & _blank(F.col(name)), "missing_required", name) for name in PUBLIC_ACCOUNT_REQUIRED]
+        for name, allowed in sorted(table.allowed.items()):
+            outside = ~_blank(F.col(name)) & ~F.col(name).isin(*sorted(allowed))
+            checks.append(_problem(outside, "invalid_value", name))
+        if table is ACCOUNTS:
+            bad_phone = ~_blank(F.col("phone")) & ~F.trim(F.col("phone")).rlike(PHONE_PATTERN)
+            checks.append(_problem(bad_phone, "invalid_value", "phone"))
+        checks += [
+            _problem(~_blank(F.col(name)) & F.col(f"_{name}").isNull(), "unparseable_timestamp", name)
+            for name in table.timestamps
+        ]
+        if table is ENGAGEMENT:
+            typed = typed.withColumn(
+                "_count", F.when(_blank(F.col("count")), F.lit(1)).otherwise(F.trim(F.col("count")).try_cast("long"))
+            )
+            checks.append(_problem(F.col("_count").isNull() | (F.col("_count") < 1), "invalid_count", "count"))
+        if table.is_event_table:
+            earliest = F.to_timestamp(F.date_sub(F.col("ingest_date"), max_late_days))
+            after_next_day = F.to_timestamp(F.date_add(F.col("ingest_date"), 2))
+            out_of_window = (F.col("_event_ts") < earliest) | (F.col("_event_ts") >= after_next_day)
+            checks.append(_problem(out_of_window, "event_ts_out_of_window", "event_ts"))
+        return typed.withColumn("problems", F.filter(F.array(*checks), lambda problem: problem.isNotNull()))
+
+    return transform
+
+
+def flag_duplicate_events(already_loaded_ids: DataFrame) -> Callable[[DataFrame], DataFrame]:
+    """Add `duplicate_event_id` to rows whose event_id was loaded from another day or came earlier in this batch."""
+
+    def transform(judged: DataFrame) -> DataFrame:
+        clean = F.size("problems") == 0
+        first_seen = Window.partitionBy("event_id", clean).orderBy("ingest_date", "source_file", "source_row")
+        known = already_loaded_ids.select("event_id", F.lit(True).alias("_known")).distinct()
+        duplicate = clean & ((F.row_number().over(first_seen) > 1) | F.col("_known").isNotNull())
+        return (
+            judged.join(known, "event_id", "left")
+            .withColumn(
+                "problems",
+                F.when(duplicate, F.array(F.lit("duplicate_event_id:event_id"))).otherwise(F.col("problems")),
+            )
+            .drop("_known")
+        )
+
+    return transform
+
+
+def to_quarantine(table: LandingTable) -> Callable[[DataFrame], DataFrame]:
+    """Rows with problems as quarantine rows: reason, column and the raw values (phones pseudonymised)."""
+
+    def transform(judged: DataFrame) -> DataFrame:
+        raw_columns = [F.col(name) for name in table.columns if name != "phone"]
+        if table is ACCOUNTS:
+            raw_columns.append(F.col("phone_pseudonym").alias("phone_pseudonym"))
+            corrupt_text = F.regexp_replace(F.col(CORRUPT), PHONE_LIKE_RUN, "<digits removed>")
+        else:
+            corrupt_text = F.col(CORRUPT)
+        raw = F.when(F.col(CORRUPT).isNotNull(), F.to_json(F.struct(corrupt_text.alias("record")))).otherwise(
+            F.to_json(F.struct(*raw_columns))
+        )
+        first = F.split(F.get(F.col("problems"), 0), ":")
+        return judged.where(F.size("problems") > 0).select(
+            F.lit(table.name).alias("table_name"),
+            "ingest_date",
+            "source_file",
+            "source_row",
+            first[0].alias("reason"),
+            F.when(F.size(first) > 1, first[1]).alias("column_name"),
+            "problems",
+            raw.alias("raw"),
+        )
+
+    return transform
+
+
+def _provenance() -> list[str]:
+    return ["ingest_date", "source_file", "source_row"]
+
+
+def accepted_accounts(judged: DataFrame) -> DataFrame:
+    """Clean account rows in the `account_changes` schema."""
+    return judged.where(F.size("problems") == 0).select(
+        "account_id",
+        "account_type",
+        F.when(F.col("account_type") == "public", F.col("subject_id")).alias("subject_id"),
+        F.when(F.col("account_type") == "public", F.col("subject_type")).alias("subject_type"),
+        "account_name",
+        F.col("_registered_at").alias("registered_at"),
+        F.nullif(F.trim("registration_ip"), F.lit("")).alias("registration_ip"),
+        F.nullif(F.trim("device_id"), F.lit("")).alias("device_id"),
+        "phone_pseudonym",
+        "phone_block",
+        F.nullif(F.trim("content_category"), F.lit("")).alias("content_category"),
+        "status",
+        F.col("_updated_at").alias("updated_at"),
+        *_provenance(),
+    )
+
+
+def accepted_subscriptions(judged: DataFrame) -> DataFrame:
+    """Clean subscription rows in the `subscriptions` schema."""
+    return judged.where(F.size("problems") == 0).select(
+        "event_id",
+        "account_id",
+        "user_id",
+        "action",
+        F.col("_event_ts").alias("event_ts"),
+        F.nullif(F.trim("channel"), F.lit("")).alias("channel"),
+        F.to_date("_event_ts").alias("event_date"),
+        *_provenance(),
+    )
+
+
+def accepted_engagement(judged: DataFrame) -> DataFrame:
+    """Clean engagement rows in the `engagement` schema."""
+    return judged.where(F.size("problems") == 0).select(
+        "event_id",
+        "account_id",
+        F.nullif(F.trim("actor_id"), F.lit("")).alias("actor_id"),
+        "event_type",
+        F.col("_event_ts").alias("event_ts"),
+        F.col("_count").alias("count"),
+        F.to_date("_event_ts").alias("event_date"),
+        *_provenance(),
+    )
+
+
+ACCEPT = {"accounts": accepted_accounts, "subscriptions": accepted_subscriptions, "engagement": accepted_engagement}
+
+
+def latest_account_rows(changes: DataFrame) -> DataFrame:
+    """One row per account: the latest `updated_at`, later deliveries winning ties."""
+    latest_first = Window.partitionBy("account_id").orderBy(
+        F.col("updated_at").desc(), F.col("ingest_date").desc(), F.col("source_file").desc(), F.col("source_row").desc()
+    )
+    return changes.withColumn("_rank", F.row_number().over(latest_first)).where("_rank = 1").drop("_rank")
+
+
+def daily_account_counts(subscriptions: DataFrame, engagement: DataFrame) -> DataFrame:
+    """Per account, event day and delivering folder day: operator use and audience counts."""
+
+    def count_of(event_type: str) -> Column:
+        return F.sum(F.when(F.col("event_type") == event_type, F.col("count")).otherwise(0))
+
+    def last_of(event_type: str) -> Column:
+        return F.max(F.when(F.col("event_type") == event_type, F.col("event_ts")))
+
+    keys = ["account_id", "event_date", "ingest_date"]
+    engagement_daily = engagement.groupBy(*keys).agg(
+        count_of("login").alias("logins"),
+        count_of("publish").alias("publishes"),
+        last_of("login").alias("last_login_at"),
+        last_of("publish").alias("last_publish_at"),
+        count_of("read").alias("reads"),
+        count_of("like").alias("likes"),
+        count_of("share").alias("shares"),
+        count_of("comment").alias("comments"),
+    )
+    follow_daily = subscriptions.groupBy(*keys).agg(
+        F.sum(F.when(F.col("action") == "follow", 1).otherwise(0)).cast("long").alias("follows"),
+        F.sum(F.when(F.col("action") == "unfollow", 1).otherwise(0)).cast("long").alias("unfollows"),
+    )
+    counts = ["logins", "publishes", "reads", "likes", "shares", "comments", "follows", "unfollows"]
+    return engagement_daily.join(follow_daily, keys, "full").fillna(0, subset=counts)
+
+
+def latest_use(engagement: DataFrame) -> DataFrame:
+    """Per account, the latest login and publish in `engagement`."""
+    uses = engagement.where(F.col("event_type").isin(*USE_EVENT_TYPES))
+    return uses.groupBy("account_id").agg(
+        F.max(F.when(F.col("event_type") == "login", F.col("event_ts"))).alias("last_login_at"),
+        F.max(F.when(F.col("event_type") == "publish", F.col("event_ts"))).alias("last_publish_at"),
+    )
+
+
+def _files_for(landing, table: LandingTable, days: list[date]) -> list[LandingFile]:
+    files: list[LandingFile] = []
+    for day in days:
+        day_files = list_day_files(landing, table.name, day)
+        if table.is_event_table and not day_files:
+            raise LandingError(f"no {table.name} files for {day.isoformat()} under {landing / table.name}")
+        files.extend(day_files)
+    return files
+
+
+def _threshold_breaches(table: str, landed: dict[date, int], reasons: dict[date, dict[str, int]], limit: float) -> list[str]:
+    breaches = []
+    for day, total in sorted(landed.items()):
+        quarantined = sum(reasons.get(day, {}).values())
+        if total and quarantined / total > limit:
+            detail = ", ".join(f"{reason} {count}" for reason, count in sorted(reasons[day].items()))
+            breaches.append(
+                f"{table} {day.isoformat()}: {quarantined} of {total} rows quarantined "
+                f"({quarantined / total:.1%}, limit {limit:.0%}): {detail}"
+            )
+    return breaches
+
+
+def ingest_range(
+    lake: Lake,
+    landing,
+    start: date,
+    end: date,
+    settings: Settings,
+    pii_key: bytes,
+    progress: Callable[[str], None] | None = None,
+) -> IngestReport:
+    """Load every landing folder from start to end into the lake; all checks run before anything is written."""
+    spark = lake.spark
+    days = days_between(start, end)
+    report = IngestReport(start, end)
+    accepted: dict[str, DataFrame] = {}
+    quarantined: list[DataFrame] = []
+    loaded_days: list[tuple[str, date, int, int, int, int]] = []
+    cached: list[DataFrame] = []
+    breaches: list[str] = []
+    say = progress or (lambda message: None)
+    try:
+        for table in (ACCOUNTS, SUBSCRIPTIONS, ENGAGEMENT):
+            say(f"reading {table.name}")
+            files = _files_for(landing, table, days)
+            load = TableLoad(table.name, files=len(files))
+            report.tables[table.name] = load
+            raw = read_landing(spark, table, files)
+            if raw is None:
+                loaded_days += [(table.name, day, 0, 0, 0, 0) for day in days]
+                continue
+            judged = raw.transform(judge_rows(table, settings.max_late_days))
+            if table is ACCOUNTS:
+                judged = judged.withColumn("phone_pseudonym", phone_pseudonym(F.col("phone"), pii_key)).withColumn(
+                    "phone_block", phone_block(F.col("phone"))
+                )
+            if table.is_event_table:
+                window_start = start - timedelta(days=settings.max_late_days)
+                others = (
+                    lake.read(table.name)
+                    .where(F.col("event_date").between(window_start, end + timedelta(days=1)))
+                    .where(~F.col("ingest_date").between(start, end))
+                )
+                judged = judged.transform(flag_duplicate_events(others.select("event_id")))
+            judged = judged.persist()
+            cached.append(judged)
+            summary = (
+                judged.groupBy("ingest_date", F.split(F.get(F.col("problems"), 0), ":")[0].alias("reason"))
+                .count()
+                .collect()
+            )
+            landed: dict[date, int] = {day: 0 for day in days}
+            reasons: dict[date, dict[str, int]] = {}
+            for row in summary:
+                landed[row["ingest_date"]] += row["count"]
+                if row["reason"] is not None:
+                    reasons.setdefault(row["ingest_date"], {})[row["reason"]] = row["count"]
+                    load.quarantined_by_reason[row["reason"]] = load.quarantined_by_reason.get(row["reason"], 0) + row["count"]
+            load.rows_landed = sum(landed.values())
+            load.rows_loaded = load.rows_landed - sum(load.quarantined_by_reason.values())
+            files_per_day = {day: sum(1 for f in files if f.folder_date == day) for day in days}
+            for day in days:
+                bad = sum(reasons.get(day, {}).values())
+                loaded_days.append((table.name, day, files_per_day[day], landed[day], landed[day] - bad, bad))
+            breaches += _threshold_breaches(table.name, landed, reasons, settings.max_quarantine_share)
+            accepted[table.name] = ACCEPT[table.name](judged)
+            quarantined.append(judged.transform(to_quarantine(table)))
+        if breaches:
+            raise QuarantineThresholdError("; ".join(breaches))
+        say("validating with Great Expectations")
+        quality_rows = []
+        for name, rows in accepted.items():
+            outcome = quality.validate(name, rows)
+            quality_rows += outcome.rows(start, end)
+            report.quality_failures += outcome.failures
+        if report.quality_failures:
+            raise quality.DataQualityError("; ".join(report.quality_failures))
+        _write(lake, start, end, accepted, quarantined, loaded_days, quality_rows, settings, say)
+    finally:
+        for frame in cached:
+            frame.unpersist()
+    return report
+
+
+def _write(lake, start, end, accepted, quarantined, loaded_days, quality_rows, settings, say) -> None:
+    spark = lake.spark
+    in_range = between("ingest_date", start, end)
+    if "accounts" in accepted:
+        say("writing accounts")
+        changes = accepted["accounts"]
+        lake.replace("account_changes", changes, in_range)
+        lake.upsert("accounts", latest_account_rows(changes), ["account_id"], update_when="source.updated_at >= target.updated_at")
+    else:
+        lake.replace("account_changes", spark.createDataFrame([], TABLES["account_changes"].schema), in_range)
+    event_window = (
+        f"{in_range} AND {between('event_date', start - timedelta(days=settings.max_late_days), end + timedelta(days=1))}"
+    )
+    for name in ("subscriptions", "engagement"):
+        say(f"writing {name}")
+        lake.replace(name, accepted[name], event_window)
+    say("updating account activity")
+    lake.replace("account_daily", daily_account_counts(accepted["subscriptions"], accepted["engagement"]), in_range)
+    lake.upsert(
+        "account_activity",
+        latest_use(accepted["engagement"]),
+        ["account_id"],
+        update_set={
+            column: f"greatest(target.{column}, source.{column})" for column in ("last_login_at", "last_publish_at")
+        },
+    )
+    say("writing quarantine and data-quality results")
+    all_quarantined = quarantined[0]
+    for frame in quarantined[1:]:
+        all_quarantined = all_quarantined.unionByName(frame)
+    lake.replace("quarantine", all_quarantined, in_range)
+    lake.replace(
+        "dq_results",
+        spark.createDataFrame(quality_rows, TABLES["dq_results"].schema),
+        f"ingest_start = DATE'{start.isoformat()}' AND ingest_end = DATE'{end.isoformat()}'",
+    )
+    # Written last: a day counts as loaded only once everything else of it is in place.
+    lake.upsert("loaded_days", spark.createDataFrame(loaded_days, TABLES["loaded_days"].schema), ["table_name", "ingest_date"])
+
+
+def reasons_in_order(counts: dict[str, int]) -> list[tuple[str, int]]:
+    """Quarantine counts in the contract's order of reasons."""
+    return [(reason, counts[reason]) for reason in QUARANTINE_REASONS if reason in counts]
+
+
+__all__ = ["LANDING_TABLES", "IngestReport", "QuarantineThresholdError", "ingest_range", "reasons_in_order"]

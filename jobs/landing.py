@@ -1,0 +1,168 @@
+"""Find a day's landing files and read them, whatever their format, as rows of raw strings."""
+
+from __future__ import annotations
+
+import csv
+import os
+from dataclasses import dataclass
+from datetime import date, timedelta
+from functools import reduce
+from pathlib import Path
+
+import pyarrow.parquet as pq
+from pyspark.sql import Column, DataFrame, SparkSession, Window
+from pyspark.sql import functions as F
+from pyspark.sql.types import StringType, StructField, StructType
+
+from schemas.landing import LandingTable
+
+FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".json": "jsonl", ".parquet": "parquet"}
+CORRUPT = "_corrupt_record"
+# Parquet native timestamps become ISO strings with their offset, so every format parses the same way.
+ISO_WITH_OFFSET = "yyyy-MM-dd'T'HH:mm:ss.SSSSSSXXX"
+
+
+class LandingError(RuntimeError):
+    """A landing file or folder that cannot be read; the message names it."""
+
+
+@dataclass(frozen=True)
+class LandingFile:
+    """One file of one day's landing folder."""
+
+    path: Path
+    format: str
+    folder_date: date
+
+
+def day_folder(landing: Path, table: str, day: date) -> Path:
+    return landing / table / f"date={day.isoformat()}"
+
+
+def days_between(start: date, end: date) -> list[date]:
+    """Every day from start to end, both included."""
+    return [start + timedelta(days=offset) for offset in range((end - start).days + 1)]
+
+
+def list_day_files(landing: Path, table: str, day: date) -> list[LandingFile]:
+    """The data files of one table's folder for `day`; hidden and marker files are ignored."""
+    folder = day_folder(landing, table, day)
+    if not folder.is_dir():
+        return []
+    found = []
+    for path in sorted(folder.iterdir()):
+        if path.name.startswith((".", "_")) or not path.is_file():
+            continue
+        file_format = FORMATS.get(path.suffix.lower())
+        if file_format is None:
+            raise LandingError(f"{path}: unknown file type {path.suffix!r} (expected .csv, .jsonl or .parquet)")
+        found.append(LandingFile(path, file_format, day))
+    return found
+
+
+def _check_readable(landing_file: LandingFile) -> list[str] | None:
+    """Fail with the file's name when it cannot be read at all; return a CSV file's header."""
+    path = landing_file.path
+    try:
+        if landing_file.format == "parquet":
+            pq.read_schema(path)
+            return None
+        path.read_bytes().decode("utf-8")
+        if landing_file.format == "csv":
+            with path.open(newline="", encoding="utf-8-sig") as handle:
+                header = next(csv.reader(handle), None)
+            if not header:
+                raise LandingError(f"{path}: CSV file has no header row")
+            return [name.strip() for name in header]
+    except UnicodeDecodeError as error:
+        raise LandingError(f"{path}: not UTF-8 text ({error.reason} at byte {error.start})") from error
+    except (OSError, ValueError) as error:
+        if isinstance(error, LandingError):
+            raise
+        raise LandingError(f"{path}: cannot be read ({error})") from error
+    return None
+
+
+def _string_schema(names: list[str]) -> StructType:
+    return StructType([StructField(name, StringType(), True) for name in names] + [StructField(CORRUPT, StringType())])
+
+
+def _with_contract_columns(frame: DataFrame, table: LandingTable, folder_dates: dict[str, date]) -> DataFrame:
+    """Keep the contract's columns (absent ones as null) plus the file, its folder day and the corrupt text."""
+    present = set(frame.columns)
+    columns: list[Column] = [
+        (F.col(f"`{name}`") if name in present else F.lit(None).cast("string")).alias(name) for name in table.columns
+    ]
+    corrupt = F.col(CORRUPT) if CORRUPT in present else F.lit(None).cast("string")
+    file_path = F.col("_metadata.file_path")
+    return frame.select(
+        *columns,
+        corrupt.alias(CORRUPT),
+        file_path.alias("source_file"),
+        F.monotonically_increasing_id().alias("_read_order"),
+    )
+
+
+def read_landing(spark: SparkSession, table: LandingTable, files: list[LandingFile]) -> DataFrame | None:
+    """Every row of `files` as strings with source_file, source_row (1-based within the file) and ingest_date.
+
+    Returns None when there are no files.
+    """
+    if not files:
+        return None
+    csv_groups: dict[tuple[str, ...], list[LandingFile]] = {}
+    jsonl_files: list[LandingFile] = []
+    parquet_files: list[LandingFile] = []
+    for landing_file in files:
+        header = _check_readable(landing_file)
+        if landing_file.format == "csv":
+            csv_groups.setdefault(tuple(header or ()), []).append(landing_file)
+        elif landing_file.format == "jsonl":
+            jsonl_files.append(landing_file)
+        else:
+            parquet_files.append(landing_file)
+    folder_dates = {os.path.abspath(f.path): f.folder_date for f in files}
+    frames: list[DataFrame] = []
+    for header, group in csv_groups.items():
+        frame = (
+            spark.read.schema(_string_schema(list(header)))
+            .option("header", True)
+            .option("multiLine", True)
+            .option("escape", '"')
+            .option("mode", "PERMISSIVE")
+            .option("columnNameOfCorruptRecord", CORRUPT)
+            .option("encoding", "UTF-8")
+            .csv([str(f.path) for f in group])
+        )
+        frames.append(_with_contract_columns(frame, table, folder_dates))
+    if jsonl_files:
+        frame = (
+            spark.read.schema(_string_schema(list(table.columns)))
+            .option("mode", "PERMISSIVE")
+            .option("columnNameOfCorruptRecord", CORRUPT)
+            .json([str(f.path) for f in jsonl_files])
+        )
+        frames.append(_with_contract_columns(frame, table, folder_dates))
+    for landing_file in parquet_files:
+        frame = spark.read.parquet(str(landing_file.path))
+        as_strings = [
+            (
+                F.date_format(F.col(f"`{field.name}`"), ISO_WITH_OFFSET)
+                if field.dataType.typeName() in ("timestamp", "timestamp_ntz")
+                else F.col(f"`{field.name}`").cast("string")
+            ).alias(field.name)
+            for field in frame.schema.fields
+            if field.name in table.columns
+        ]
+        frames.append(_with_contract_columns(frame.select(*as_strings, "_metadata"), table, folder_dates))
+    rows = reduce(DataFrame.unionByName, frames)
+    date_of_file = F.create_map(
+        *[item for path, day in folder_dates.items() for item in (F.lit(path), F.lit(day))]
+    )
+    in_file_order = Window.partitionBy("source_file").orderBy("_read_order")
+    return (
+        rows.withColumn("source_file", F.url_decode(F.regexp_replace("source_file", "^file:(//)?", "")))
+        .withColumn("ingest_date", date_of_file[F.col("source_file")])
+        .withColumn("source_row", F.row_number().over(in_file_order).cast("long"))
+        .drop("_read_order")
+    )

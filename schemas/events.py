@@ -1,0 +1,63 @@
+"""Event tables and the compact per-account state derived from them."""
+
+from __future__ import annotations
+
+from pyspark.sql.types import DateType, LongType, StringType, StructField, StructType, TimestampType
+
+SUBSCRIPTIONS = StructType(
+    [
+        StructField("event_id", StringType(), False),
+        StructField("account_id", StringType(), False),
+        StructField("user_id", StringType(), False),
+        StructField("action", StringType(), False),
+        StructField("event_ts", TimestampType(), False),
+        StructField("channel", StringType(), True),
+        StructField("event_date", DateType(), False),
+        StructField("ingest_date", DateType(), False),
+        StructField("source_file", StringType(), False),
+        StructField("source_row", LongType(), False),
+    ]
+)
+
+ENGAGEMENT = StructType(
+    [
+        StructField("event_id", StringType(), False),
+        StructField("account_id", StringType(), False),
+        StructField("actor_id", StringType(), True),
+        StructField("event_type", StringType(), False),
+        StructField("event_ts", TimestampType(), False),
+        StructField("count", LongType(), False),
+        StructField("event_date", DateType(), False),
+        StructField("ingest_date", DateType(), False),
+        StructField("source_file", StringType(), False),
+        StructField("source_row", LongType(), False),
+    ]
+)
+
+# Per public account: its latest operator use, MERGEd from each day's engagement.
+ACCOUNT_ACTIVITY = StructType(
+    [
+        StructField("account_id", StringType(), False),
+        StructField("last_login_at", TimestampType(), True),
+        StructField("last_publish_at", TimestampType(), True),
+    ]
+)
+
+# Per account, event day and the folder day that delivered the events: compact daily counts.
+ACCOUNT_DAILY = StructType(
+    [
+        StructField("account_id", StringType(), False),
+        StructField("event_date", DateType(), False),
+        StructField("ingest_date", DateType(), False),
+        StructField("logins", LongType(), False),
+        StructField("publishes", LongType(), False),
+        StructField("last_login_at", TimestampType(), True),
+        StructField("last_publish_at", TimestampType(), True),
+        StructField("reads", LongType(), False),
+        StructField("likes", LongType(), False),
+        StructField("shares", LongType(), False),
+        StructField("comments", LongType(), False),
+        StructField("follows", LongType(), False),
+        StructField("unfollows", LongType(), False),
+    ]
+)

@@ -1,0 +1,42 @@
+"""Findings and the detectors' own compact state."""
+
+from __future__ import annotations
+
+from pyspark.sql.types import DateType, DoubleType, LongType, StringType, StructField, StructType
+
+DETECTORS = ("fake_follower_spike", "batch_registration", "dormant_account", "quota_overrun")
+SEVERITIES = ("low", "medium", "high")
+
+FINDINGS = StructType(
+    [
+        StructField("finding_id", StringType(), False),
+        StructField("run_date", DateType(), False),
+        StructField("detector", StringType(), False),
+        StructField("account_id", StringType(), False),
+        StructField("subject_id", StringType(), True),
+        StructField("severity", StringType(), False),
+        StructField("score", DoubleType(), False),
+        StructField("evidence", StringType(), False),
+        StructField("rule_version", StringType(), False),
+    ]
+)
+
+# The accounts a rule detector saw in its condition at the end of run_date (dormant, over quota).
+DETECTOR_STATE = StructType(
+    [
+        StructField("run_date", DateType(), False),
+        StructField("detector", StringType(), False),
+        StructField("account_id", StringType(), False),
+    ]
+)
+
+# One row per detector and run date: whether it judged the day, and how many findings it made.
+DETECTOR_RUNS = StructType(
+    [
+        StructField("run_date", DateType(), False),
+        StructField("detector", StringType(), False),
+        StructField("status", StringType(), False),
+        StructField("findings", LongType(), False),
+        StructField("message", StringType(), True),
+    ]
+)

@@ -1,0 +1,72 @@
+"""The landing files' contract: columns, required values and allowed sets per table."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class LandingTable:
+    """One landing table of the data contract."""
+
+    name: str
+    columns: tuple[str, ...]
+    required: tuple[str, ...]
+    allowed: dict[str, frozenset[str]] = field(default_factory=dict)
+    timestamps: tuple[str, ...] = ()
+    is_event_table: bool = False
+
+
+SUBJECT_TYPES = frozenset({"individual", "enterprise", "government", "media", "other"})
+ACCOUNT_STATUSES = frozenset({"active", "suspended", "closed"})
+USE_EVENT_TYPES = ("login", "publish")
+AUDIENCE_EVENT_TYPES = ("read", "like", "share", "comment")
+
+ACCOUNTS = LandingTable(
+    name="accounts",
+    columns=(
+        "account_id", "account_type", "subject_id", "subject_type", "account_name", "registered_at",
+        "registration_ip", "device_id", "phone", "content_category", "status", "updated_at",
+    ),
+    required=("account_id", "account_type", "account_name", "registered_at", "status", "updated_at"),
+    allowed={
+        "account_type": frozenset({"public", "user"}),
+        "subject_type": SUBJECT_TYPES,
+        "status": ACCOUNT_STATUSES,
+    },
+    timestamps=("registered_at", "updated_at"),
+)
+
+# Columns required only for public accounts.
+PUBLIC_ACCOUNT_REQUIRED = ("subject_id", "subject_type")
+
+SUBSCRIPTIONS = LandingTable(
+    name="subscriptions",
+    columns=("event_id", "account_id", "user_id", "action", "event_ts", "channel"),
+    required=("event_id", "account_id", "user_id", "action", "event_ts"),
+    allowed={"action": frozenset({"follow", "unfollow"})},
+    timestamps=("event_ts",),
+    is_event_table=True,
+)
+
+ENGAGEMENT = LandingTable(
+    name="engagement",
+    columns=("event_id", "account_id", "actor_id", "event_type", "event_ts", "count"),
+    required=("event_id", "account_id", "event_type", "event_ts"),
+    allowed={"event_type": frozenset(USE_EVENT_TYPES + AUDIENCE_EVENT_TYPES)},
+    timestamps=("event_ts",),
+    is_event_table=True,
+)
+
+LANDING_TABLES = {table.name: table for table in (ACCOUNTS, SUBSCRIPTIONS, ENGAGEMENT)}
+
+# Quarantine reasons, in the order a row is judged: the first that applies is the row's reason.
+QUARANTINE_REASONS = (
+    "malformed_record",
+    "missing_required",
+    "invalid_value",
+    "unparseable_timestamp",
+    "invalid_count",
+    "event_ts_out_of_window",
+    "duplicate_event_id",
+)
