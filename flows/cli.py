@@ -1,0 +1,273 @@
+"""The `accountwatch` command line."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import shutil
+import sys
+import time
+from datetime import date
+from enum import Enum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="accountwatch: nightly public-account compliance checks.")
+console = Console(stderr=True)
+DEMO_MARKER = ".accountwatch-demo"
+
+LandingOption = Annotated[
+    Path, typer.Option("--landing", envvar="ACCOUNTWATCH_LANDING", help="Landing folder (input files).")
+]
+LakeOption = Annotated[Path, typer.Option("--lake", envvar="ACCOUNTWATCH_LAKE", help="Lake folder (Delta tables).")]
+ConfigOption = Annotated[
+    Path | None, typer.Option("--config", envvar="ACCOUNTWATCH_CONFIG", help="TOML file overriding the built-in defaults.")
+]
+DEFAULT_LANDING = Path("data/landing")
+DEFAULT_LAKE = Path("data/lake")
+
+
+class CommandError(RuntimeError):
+    """A failure reported to the user as one line."""
+
+
+class OutputFormat(str, Enum):
+    table = "table"
+    csv = "csv"
+    json = "json"
+
+
+def _parse_day(value: str, option: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError as error:
+        raise CommandError(f"{option} {value!r} is not a date (expected YYYY-MM-DD)") from error
+
+
+def _config_arg(config: Path | None) -> str | None:
+    if config is None:
+        return None
+    if not config.is_file():
+        raise CommandError(f"configuration file {config} does not exist")
+    return str(config)
+
+
+def _known_errors() -> tuple[type[BaseException], ...]:
+    from expectations.runner import DataQualityError
+    from jobs.config import ConfigError
+    from jobs.ingest import QuarantineThresholdError
+    from jobs.landing import LandingError
+    from jobs.pii import MissingPiiKeyError
+    from jobs.spark import SparkSetupError
+
+    return (
+        CommandError,
+        ConfigError,
+        LandingError,
+        QuarantineThresholdError,
+        DataQualityError,
+        MissingPiiKeyError,
+        SparkSetupError,
+    )
+
+
+def _print_ingest(result: dict) -> None:
+    table = Table(title="Ingest")
+    for column in ("table", "files", "rows landed", "rows loaded", "quarantined (by reason)"):
+        table.add_column(column)
+    for name, load in result.items():
+        reasons = ", ".join(f"{reason} {count}" for reason, count in sorted(load["quarantined"].items())) or "-"
+        table.add_row(name, str(load["files"]), str(load["landed"]), str(load["loaded"]), reasons)
+    console.print(table)
+
+
+def _print_detect(result: dict) -> None:
+    table = Table(title="Detectors")
+    for column in ("detector", "days judged", "new findings", "note"):
+        table.add_column(column)
+    for name, outcome in result.items():
+        skipped = outcome["skipped"]
+        note = f"{len(skipped)} day(s) not judged: {next(iter(skipped.values()))}" if skipped else ""
+        table.add_row(name, str(outcome["judged_days"]), str(outcome["findings"]), note)
+    console.print(table)
+
+
+def _run_pipeline(kind: str, start: date, end: date, landing: Path, lake: Path, config: Path | None) -> dict:
+    from flows import pipeline
+
+    config_file = _config_arg(config)
+    started = time.monotonic()
+    if kind == "nightly":
+        result = pipeline.nightly(start.isoformat(), str(landing), str(lake), config_file)
+    else:
+        result = pipeline.backfill(start.isoformat(), end.isoformat(), str(landing), str(lake), config_file)
+    _print_ingest(result["ingest"])
+    _print_detect(result["detect"])
+    console.print(f"{kind} {start.isoformat()}..{end.isoformat()} finished in {time.monotonic() - started:.1f} s")
+    return result
+
+
+@app.command()
+def run(
+    run_date: Annotated[str, typer.Option("--date", help="The platform day to process (YYYY-MM-DD).")],
+    landing: LandingOption = DEFAULT_LANDING,
+    lake: LakeOption = DEFAULT_LAKE,
+    config: ConfigOption = None,
+) -> None:
+    """The nightly run for one day: ingest it, detect, record the findings."""
+    day = _parse_day(run_date, "--date")
+    _run_pipeline("nightly", day, day, landing, lake, config)
+
+
+@app.command()
+def backfill(
+    start: Annotated[str, typer.Option("--start", help="First day (YYYY-MM-DD).")],
+    end: Annotated[str, typer.Option("--end", help="Last day (YYYY-MM-DD).")],
+    landing: LandingOption = DEFAULT_LANDING,
+    lake: LakeOption = DEFAULT_LAKE,
+    config: ConfigOption = None,
+) -> None:
+    """Every day from --start to --end in one bulk job, with the same results as nightly runs."""
+    first, last = _parse_day(start, "--start"), _parse_day(end, "--end")
+    if last < first:
+        raise CommandError(f"--end {end} is before --start {start}")
+    _run_pipeline("backfill", first, last, landing, lake, config)
+
+
+FINDING_COLUMNS = ("finding_id", "run_date", "detector", "account_id", "subject_id", "severity", "score", "evidence", "rule_version")
+
+
+@app.command()
+def findings(
+    run_date: Annotated[str | None, typer.Option("--date", help="One day.")] = None,
+    start: Annotated[str | None, typer.Option("--start", help="First day of a range.")] = None,
+    end: Annotated[str | None, typer.Option("--end", help="Last day of a range.")] = None,
+    detector: Annotated[str | None, typer.Option("--detector", help="Only this detector.")] = None,
+    output: Annotated[OutputFormat, typer.Option("--format", help="table, csv or json.")] = OutputFormat.table,
+    landing: LandingOption = DEFAULT_LANDING,
+    lake: LakeOption = DEFAULT_LAKE,
+    config: ConfigOption = None,
+) -> None:
+    """Print the findings of a day or a range of days."""
+    from pyspark.sql import functions as F
+
+    from flows.runtime import open_lake
+    from schemas.findings import DETECTORS
+
+    if run_date and (start or end):
+        raise CommandError("give either --date or --start and --end, not both")
+    if run_date:
+        first = last = _parse_day(run_date, "--date")
+    elif start and end:
+        first, last = _parse_day(start, "--start"), _parse_day(end, "--end")
+    else:
+        raise CommandError("give --date D, or --start D1 and --end D2")
+    if detector and detector not in DETECTORS:
+        raise CommandError(f"unknown detector {detector!r} (expected one of {', '.join(DETECTORS)})")
+    if not (lake / "findings").is_dir():
+        raise CommandError(f"no findings table under {lake}: run `accountwatch run` or `backfill` first")
+    lake_tables, _ = open_lake(str(lake), _config_arg(config))
+    selected = lake_tables.read("findings").where(F.col("run_date").between(first, last))
+    if detector:
+        selected = selected.where(F.col("detector") == detector)
+    rows = [row.asDict() for row in selected.orderBy("run_date", "detector", F.col("score").desc(), "account_id").collect()]
+    for row in rows:
+        row["run_date"] = row["run_date"].isoformat()
+    if output is OutputFormat.csv:
+        buffer = io.StringIO()
+        writer = csv.DictWriter(buffer, fieldnames=FINDING_COLUMNS, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+        sys.stdout.write(buffer.getvalue())
+    elif output is OutputFormat.json:
+        sys.stdout.write(json.dumps([{**row, "evidence": json.loads(row["evidence"])} for row in rows], ensure_ascii=False, indent=2) + "\n")
+    else:
+        table = Table(title=f"Findings {first.isoformat()}..{last.isoformat()} ({len(rows)})")
+        for column in ("run_date", "detector", "account_id", "subject_id", "severity", "score", "finding_id"):
+            table.add_column(column)
+        for row in rows:
+            table.add_row(*[str(row[column] if row[column] is not None else "") for column in ("run_date", "detector", "account_id", "subject_id", "severity", "score", "finding_id")])
+        Console().print(table)
+
+
+def _prepare_demo_folder(folder: Path) -> None:
+    if folder.exists() and any(folder.iterdir()) and not (folder / DEMO_MARKER).exists():
+        raise CommandError(f"{folder} holds data that the demo did not write: choose another --landing/--lake")
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    (folder / DEMO_MARKER).write_text("written by accountwatch demo; the next demo replaces this folder\n")
+
+
+@app.command()
+def demo(
+    size: Annotated[str, typer.Option("--size", help="tiny, demo or bench.")] = "demo",
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the synthetic platform.")] = 7,
+    start: Annotated[str, typer.Option("--start", help="First day of the synthetic platform.")] = "2026-01-01",
+    landing: LandingOption = DEFAULT_LANDING,
+    lake: LakeOption = DEFAULT_LAKE,
+    config: ConfigOption = None,
+) -> None:
+    """Make a synthetic platform with planted anomalies, backfill it and score what was found."""
+    from rich.progress import Progress
+
+    from flows.runtime import open_lake
+    from jobs.evaluate import score_detectors
+    from jobs.pii import PII_KEY_VARIABLE, local_demo_key
+    from jobs.synthetic import PlatformSize, generate_platform
+
+    first = _parse_day(start, "--start")
+    try:
+        platform_size = PlatformSize.named(size)
+    except (KeyError, ValueError) as error:
+        raise CommandError(f"unknown --size {size!r} (expected tiny, demo or bench)") from error
+    started = time.monotonic()
+    _prepare_demo_folder(landing)
+    _prepare_demo_folder(lake)
+    os.environ.setdefault(PII_KEY_VARIABLE, local_demo_key(lake.parent).decode())
+    with Progress(console=console, transient=True) as progress:
+        bar = progress.add_task("writing synthetic landing files", total=platform_size.days)
+        truth = generate_platform(
+            landing, seed=seed, start=first, size=platform_size, progress=lambda done, total: progress.update(bar, completed=done)
+        )
+    console.print(f"synthetic platform: {truth.start}..{truth.end}, seed {seed}, written in {time.monotonic() - started:.1f} s")
+    _run_pipeline("backfill", truth.start, truth.end, landing, lake, config)
+    lake_tables, _ = open_lake(str(lake), _config_arg(config))
+    planted = {"dormant_account": truth.dormant_account, "quota_overrun": truth.quota_overrun}
+    scores = score_detectors(lake_tables.read("findings"), planted)
+    table = Table(title="Planted vs found")
+    for column in ("detector", "planted", "found", "true positives", "precision", "recall"):
+        table.add_column(column)
+    for score in scores:
+        table.add_row(score.detector, str(score.planted), str(score.found), str(score.true_positives), f"{score.precision:.3f}", f"{score.recall:.3f}")
+    Console().print(table)
+    console.print(f"demo finished in {time.monotonic() - started:.1f} s; lake at {lake}, landing at {landing}")
+
+
+def main() -> None:
+    """Entry point: run the command, turning known failures into one line and a non-zero exit."""
+    try:
+        app(standalone_mode=False)
+    except typer.Exit as done:
+        raise SystemExit(done.exit_code) from None
+    except Exception as error:  # noqa: BLE001 - the known kinds become one line; others are bugs
+        import click
+
+        if isinstance(error, click.ClickException):
+            error.show()
+            raise SystemExit(error.exit_code) from None
+        if isinstance(error, click.exceptions.Abort):
+            raise SystemExit(130) from None
+        if isinstance(error, _known_errors()):
+            console.print(f"accountwatch: error: {error}", markup=False, highlight=False)
+            raise SystemExit(1) from None
+        raise
+
+
+if __name__ == "__main__":
+    main()

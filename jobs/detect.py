@@ -1,0 +1,206 @@
+"""Run the rule detectors for a range of days and write findings, detector state and run records."""
+
+from __future__ import annotations
+
+import calendar
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from functools import reduce
+
+from pyspark.sql import DataFrame, Window
+from pyspark.sql import functions as F
+
+from jobs.config import Settings
+from jobs.lake import TABLES, Lake, between
+from jobs.landing import days_between
+from jobs.rules import (
+    as_findings,
+    dormant_accounts,
+    dormant_evidence,
+    new_in_condition,
+    quota_evidence,
+    quota_overruns,
+)
+
+RULE_DETECTORS = ("dormant_account", "quota_overrun")
+SNAPSHOT_COLUMNS = ("account_type", "subject_id", "subject_type", "registered_at", "status")
+
+
+@dataclass
+class DetectorOutcome:
+    """What one detector did over a range of days."""
+
+    detector: str
+    judged_days: list[date] = field(default_factory=list)
+    skipped: dict[date, str] = field(default_factory=dict)
+    findings: int = 0
+
+
+def add_months(day: date, months: int) -> date:
+    """Calendar months added to a day, clamped to the end of a shorter month (as Spark's add_months)."""
+    month_index = day.year * 12 + day.month - 1 + months
+    year, month = divmod(month_index, 12)
+    return date(year, month + 1, min(day.day, calendar.monthrange(year, month + 1)[1]))
+
+
+def dormancy_history_gap(day: date, months: int, loaded: set[date]) -> str | None:
+    """Why the loaded engagement logs cannot judge dormancy on `day`, or None when they cover the window."""
+    first_needed = add_months(day, -months) + timedelta(days=1)
+    needed = days_between(first_needed, day)
+    missing = [d for d in needed if d not in loaded]
+    if not missing:
+        return None
+    return (
+        f"history too short: engagement is loaded for {len(needed) - len(missing)} of the {len(needed)} days "
+        f"from {first_needed.isoformat()} to {day.isoformat()} (first missing {missing[0].isoformat()})"
+    )
+
+
+def _as_of_ranges(per_day: DataFrame, value: str, start: date, end: date) -> DataFrame:
+    """Expand (account_id, ingest_date, value) change points to one row per account and run day."""
+    order = Window.partitionBy("account_id").orderBy("ingest_date")
+    return (
+        per_day.withColumn("_next", F.lead("ingest_date").over(order))
+        .withColumn("_to", F.coalesce(F.date_sub("_next", 1), F.lit(end)))
+        .where((F.col("_to") >= F.lit(start)) & (F.col("ingest_date") <= F.lit(end)))
+        .select(
+            "account_id",
+            F.explode(F.sequence(F.greatest("ingest_date", F.lit(start)), F.least("_to", F.lit(end)))).alias("run_date"),
+            value,
+        )
+    )
+
+
+def snapshots_from_history(lake: Lake, start: date, end: date) -> DataFrame:
+    """Each public account's state and latest use as of the end of every day from start to end.
+
+    Reads the account change history and the compact daily counts: for backfills and for reruns of past days.
+    """
+    changes = lake.read("account_changes").where(F.col("ingest_date") <= F.lit(end))
+    latest_key = F.struct("updated_at", "ingest_date", "source_file", "source_row", *SNAPSHOT_COLUMNS)
+    cumulative = Window.partitionBy("account_id").orderBy("ingest_date").rowsBetween(Window.unboundedPreceding, 0)
+    state_changes = (
+        changes.groupBy("account_id", "ingest_date")
+        .agg(F.max(latest_key).alias("_latest"))
+        .withColumn("state", F.max("_latest").over(cumulative))
+    )
+    states = _as_of_ranges(state_changes, "state", start, end).select(
+        "account_id", "run_date", *[F.col(f"state.{name}").alias(name) for name in SNAPSHOT_COLUMNS]
+    )
+    daily = lake.read("account_daily").where(F.col("ingest_date") <= F.lit(end))
+    use_changes = (
+        daily.groupBy("account_id", "ingest_date")
+        .agg(F.max("last_login_at").alias("_login"), F.max("last_publish_at").alias("_publish"))
+        .withColumn("use", F.struct(F.max("_login").over(cumulative).alias("last_login_at"), F.max("_publish").over(cumulative).alias("last_publish_at")))
+    )
+    uses = _as_of_ranges(use_changes, "use", start, end).select("account_id", "run_date", "use.*")
+    return states.where(F.col("account_type") == "public").join(uses, ["account_id", "run_date"], "left")
+
+
+def snapshot_from_current(lake: Lake, day: date) -> DataFrame:
+    """Each public account's current state and latest use: the compact state the nightly run reads."""
+    accounts = lake.read("accounts").where(F.col("account_type") == "public").select("account_id", *SNAPSHOT_COLUMNS)
+    activity = lake.read("account_activity")
+    return accounts.join(activity, "account_id", "left").withColumn("run_date", F.lit(day))
+
+
+def _judged_days(lake: Lake, days: list[date], settings: Settings) -> dict[str, DetectorOutcome]:
+    loaded = {
+        row["ingest_date"]
+        for row in lake.read("loaded_days").where(F.col("table_name") == "engagement").select("ingest_date").collect()
+    }
+    dormant = DetectorOutcome("dormant_account")
+    for day in days:
+        gap = dormancy_history_gap(day, settings.dormant_months, loaded)
+        if gap:
+            dormant.skipped[day] = gap
+        else:
+            dormant.judged_days.append(day)
+    return {"dormant_account": dormant, "quota_overrun": DetectorOutcome("quota_overrun", judged_days=list(days))}
+
+
+def _previous_judged(lake: Lake, outcomes: dict[str, DetectorOutcome], start: date) -> list[tuple[str, date, date | None]]:
+    earlier = (
+        lake.read("detector_runs")
+        .where((F.col("run_date") < F.lit(start)) & (F.col("status") == "ok"))
+        .groupBy("detector")
+        .agg(F.max("run_date").alias("last"))
+        .collect()
+    )
+    last_before = {row["detector"]: row["last"] for row in earlier}
+    pairs = []
+    for name, outcome in outcomes.items():
+        previous = last_before.get(name)
+        for day in outcome.judged_days:
+            pairs.append((name, day, previous))
+            previous = day
+    return pairs
+
+
+def detect_range(
+    lake: Lake,
+    start: date,
+    end: date,
+    settings: Settings,
+    from_current_state: bool,
+    progress: Callable[[str], None] | None = None,
+) -> dict[str, DetectorOutcome]:
+    """Judge every day from start to end, write the new findings and the detectors' state."""
+    spark = lake.spark
+    say = progress or (lambda message: None)
+    days = days_between(start, end)
+    outcomes = _judged_days(lake, days, settings)
+    say("building account snapshots")
+    snapshots = (
+        snapshot_from_current(lake, start) if from_current_state else snapshots_from_history(lake, start, end)
+    ).persist()
+    try:
+        dormant_days = outcomes["dormant_account"].judged_days
+        dormant = (
+            snapshots.where(F.col("run_date").isin(*dormant_days)).transform(dormant_accounts(settings.dormant_months))
+            if dormant_days
+            else None
+        )
+        over_quota = snapshots.transform(quota_overruns(settings.quota_limits))
+        in_condition = [over_quota.select("run_date", F.lit("quota_overrun").alias("detector"), "account_id")]
+        if dormant is not None:
+            in_condition.append(dormant.select("run_date", F.lit("dormant_account").alias("detector"), "account_id"))
+        condition_now = reduce(DataFrame.unionByName, in_condition)
+
+        previous = _previous_judged(lake, outcomes, start)
+        previous_days = spark.createDataFrame(previous, "detector string, run_date date, previous_run_date date")
+        prior_days = sorted({p for _, _, p in previous if p is not None and p < start})
+        prior_state = lake.read("detector_state").where(F.col("run_date").isin(*prior_days)) if prior_days else None
+        condition_all = condition_now if prior_state is None else condition_now.unionByName(prior_state.select(*condition_now.columns))
+        newly = condition_all.transform(new_in_condition(previous_days)).select("detector", "run_date", "account_id")
+
+        candidates = [over_quota.transform(quota_evidence).withColumn("detector", F.lit("quota_overrun"))]
+        if dormant is not None:
+            candidates.append(
+                dormant.transform(dormant_evidence(settings.dormant_months)).withColumn("detector", F.lit("dormant_account"))
+            )
+        versions = {"dormant_account": settings.dormant_rule_version, "quota_overrun": settings.quota_rule_version}
+        findings = (
+            reduce(DataFrame.unionByName, candidates)
+            .join(newly, ["detector", "run_date", "account_id"], "left_semi")
+            .transform(as_findings(versions))
+        ).persist()
+        say("writing findings")
+        slice_predicate = f"{between('{t}.run_date', start, end)} AND {{t}}.detector IN ('dormant_account', 'quota_overrun')"
+        lake.upsert("findings", findings, ["finding_id"], delete_unmatched_where=slice_predicate)
+        counts = {(row["detector"], row["run_date"]): row["count"] for row in findings.groupBy("detector", "run_date").count().collect()}
+        findings.unpersist()
+        state_slice = f"{between('run_date', start, end)} AND detector IN ('dormant_account', 'quota_overrun')"
+        lake.replace("detector_state", condition_now, state_slice)
+        run_rows = []
+        for name, outcome in outcomes.items():
+            for day in outcome.judged_days:
+                found = counts.get((name, day), 0)
+                outcome.findings += found
+                run_rows.append((day, name, "ok", found, None))
+            run_rows += [(day, name, "history_too_short", 0, reason) for day, reason in outcome.skipped.items()]
+        lake.replace("detector_runs", spark.createDataFrame(run_rows, TABLES["detector_runs"].schema), state_slice)
+    finally:
+        snapshots.unpersist()
+    return outcomes

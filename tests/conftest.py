@@ -1,0 +1,34 @@
+"""One Spark session and one Prefect test harness for the whole test run."""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from jobs.config import Settings, load_settings
+from jobs.lake import Lake
+from jobs.spark import get_spark
+
+os.environ.setdefault("ACCOUNTWATCH_PII_KEY", "test-key-0123456789abcdef")
+# Python turns naive datetimes into instants with the process time zone: make literals mean platform time.
+os.environ["TZ"] = "Asia/Shanghai"
+time.tzset()
+
+
+@pytest.fixture(scope="session")
+def settings() -> Settings:
+    return replace(load_settings(), spark_master="local[2]", shuffle_partitions=1, driver_memory="2g")
+
+
+@pytest.fixture(scope="session")
+def spark(settings):
+    return get_spark(settings, app_name="accountwatch-tests")
+
+
+@pytest.fixture
+def lake(spark, settings, tmp_path: Path) -> Lake:
+    return Lake(spark, tmp_path / "lake", settings)
