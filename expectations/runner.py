@@ -58,6 +58,7 @@ class QualityOutcome:
 @cache
 def _context() -> Any:
     context = gx.get_context(mode="ephemeral")
+    context.variables.progress_bars = gx.data_context.types.base.ProgressBarsConfig(globally=False)
     # No spark_config here: GX would otherwise restart the session without the Delta settings.
     context.data_sources.add_spark(name="accountwatch")
     return context

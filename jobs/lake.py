@@ -56,6 +56,7 @@ class Lake:
         self.spark = spark
         self.root = Path(root)
         self.settings = settings
+        self._ensured: dict[str, DeltaTable] = {}
 
     def path(self, name: str) -> str:
         return str(self.root / name)
@@ -65,6 +66,8 @@ class Lake:
 
     def ensure(self, name: str) -> DeltaTable:
         """Create the table if it does not exist yet and return it."""
+        if name in self._ensured:
+            return self._ensured[name]
         spec = TABLES[name]
         builder = DeltaTable.createIfNotExists(self.spark).location(self.path(name)).addColumns(spec.schema)
         if spec.partition_by:
@@ -73,7 +76,8 @@ class Lake:
             builder = builder.property("delta.logRetentionDuration", self.settings.log_retention).property(
                 "delta.deletedFileRetentionDuration", self.settings.deleted_file_retention
             )
-        return builder.execute()
+        self._ensured[name] = builder.execute()
+        return self._ensured[name]
 
     def read(self, name: str) -> DataFrame:
         """The table's current rows, or an empty frame of its schema when it was never written."""

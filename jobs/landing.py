@@ -60,20 +60,20 @@ def list_day_files(landing: Path, table: str, day: date) -> list[LandingFile]:
     return found
 
 
-def _check_readable(landing_file: LandingFile) -> list[str] | None:
-    """Fail with the file's name when it cannot be read at all; return a CSV file's header."""
+def _check_readable(landing_file: LandingFile) -> tuple[str, ...] | None:
+    """Fail with the file's name when it cannot be read at all; return a CSV header or a Parquet schema."""
     path = landing_file.path
     try:
         if landing_file.format == "parquet":
-            pq.read_schema(path)
-            return None
+            schema = pq.read_schema(path)
+            return tuple(f"{name}:{schema.field(name).type}" for name in schema.names)
         path.read_bytes().decode("utf-8")
         if landing_file.format == "csv":
             with path.open(newline="", encoding="utf-8-sig") as handle:
                 header = next(csv.reader(handle), None)
             if not header:
                 raise LandingError(f"{path}: CSV file has no header row")
-            return [name.strip() for name in header]
+            return tuple(name.strip() for name in header)
     except UnicodeDecodeError as error:
         raise LandingError(f"{path}: not UTF-8 text ({error.reason} at byte {error.start})") from error
     except (OSError, ValueError) as error:
@@ -87,7 +87,7 @@ def _string_schema(names: list[str]) -> StructType:
     return StructType([StructField(name, StringType(), True) for name in names] + [StructField(CORRUPT, StringType())])
 
 
-def _with_contract_columns(frame: DataFrame, table: LandingTable, folder_dates: dict[str, date]) -> DataFrame:
+def _with_contract_columns(frame: DataFrame, table: LandingTable) -> DataFrame:
     """Keep the contract's columns (absent ones as null) plus the file, its folder day and the corrupt text."""
     present = set(frame.columns)
     columns: list[Column] = [
@@ -112,15 +112,15 @@ def read_landing(spark: SparkSession, table: LandingTable, files: list[LandingFi
         return None
     csv_groups: dict[tuple[str, ...], list[LandingFile]] = {}
     jsonl_files: list[LandingFile] = []
-    parquet_files: list[LandingFile] = []
+    parquet_groups: dict[tuple[str, ...], list[LandingFile]] = {}
     for landing_file in files:
-        header = _check_readable(landing_file)
+        layout = _check_readable(landing_file) or ()
         if landing_file.format == "csv":
-            csv_groups.setdefault(tuple(header or ()), []).append(landing_file)
+            csv_groups.setdefault(layout, []).append(landing_file)
         elif landing_file.format == "jsonl":
             jsonl_files.append(landing_file)
         else:
-            parquet_files.append(landing_file)
+            parquet_groups.setdefault(layout, []).append(landing_file)
     folder_dates = {os.path.abspath(f.path): f.folder_date for f in files}
     frames: list[DataFrame] = []
     for header, group in csv_groups.items():
@@ -134,7 +134,7 @@ def read_landing(spark: SparkSession, table: LandingTable, files: list[LandingFi
             .option("encoding", "UTF-8")
             .csv([str(f.path) for f in group])
         )
-        frames.append(_with_contract_columns(frame, table, folder_dates))
+        frames.append(_with_contract_columns(frame, table))
     if jsonl_files:
         frame = (
             spark.read.schema(_string_schema(list(table.columns)))
@@ -142,9 +142,9 @@ def read_landing(spark: SparkSession, table: LandingTable, files: list[LandingFi
             .option("columnNameOfCorruptRecord", CORRUPT)
             .json([str(f.path) for f in jsonl_files])
         )
-        frames.append(_with_contract_columns(frame, table, folder_dates))
-    for landing_file in parquet_files:
-        frame = spark.read.parquet(str(landing_file.path))
+        frames.append(_with_contract_columns(frame, table))
+    for group in parquet_groups.values():
+        frame = spark.read.parquet(*[str(f.path) for f in group])
         as_strings = [
             (
                 F.date_format(F.col(f"`{field.name}`"), ISO_WITH_OFFSET)
@@ -154,7 +154,7 @@ def read_landing(spark: SparkSession, table: LandingTable, files: list[LandingFi
             for field in frame.schema.fields
             if field.name in table.columns
         ]
-        frames.append(_with_contract_columns(frame.select(*as_strings, "_metadata"), table, folder_dates))
+        frames.append(_with_contract_columns(frame.select(*as_strings, "_metadata"), table))
     rows = reduce(DataFrame.unionByName, frames)
     date_of_file = F.create_map(
         *[item for path, day in folder_dates.items() for item in (F.lit(path), F.lit(day))]

@@ -41,6 +41,8 @@ def get_spark(settings: Settings, app_name: str = "accountwatch") -> SparkSessio
         .config("spark.driver.memory", settings.driver_memory)
         # A landing file must stay in one partition so its row numbers can be counted in order.
         .config("spark.sql.files.maxPartitionBytes", str(1 << 30))
+        # A day is many small files: pack them into few partitions instead of one task per file.
+        .config("spark.sql.files.openCostInBytes", str(64 << 10))
         .config("spark.ui.enabled", "false")
         .config("spark.ui.showConsoleProgress", "false")
         .config("spark.databricks.delta.snapshotPartitions", "2")

@@ -1,0 +1,63 @@
+# accountwatch: `make demo` or `make test` on a fresh machine installs everything it needs.
+# Versions are pinned only in constraints.txt; the Delta jars follow its pyspark/delta-spark pins.
+
+PYTHON ?= $(shell command -v python3.11 2>/dev/null || echo python3)
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMPS := .stamps
+JARS   := .jars
+MAVEN  := https://repo1.maven.org/maven2/io/delta
+LINTED := flows jobs schemas expectations
+
+DELTA_VERSION := $(shell sed -n 's/^delta-spark==\([^ ]*\).*/\1/p' constraints.txt)
+SPARK_MINOR   := $(shell sed -n 's/^pyspark==\([0-9]*\.[0-9]*\).*/\1/p' constraints.txt)
+DELTA_JARS    := delta-spark_$(SPARK_MINOR)_2.13/$(DELTA_VERSION)/delta-spark_$(SPARK_MINOR)_2.13-$(DELTA_VERSION).jar \
+                 delta-storage/$(DELTA_VERSION)/delta-storage-$(DELTA_VERSION).jar
+
+# No outbound telemetry; its heartbeat also races the ephemeral server's SQLite ("database is locked").
+export PREFECT_SERVER_ANALYTICS_ENABLED := false
+
+.PHONY: setup jars demo test bench lint clean
+
+setup: $(STAMPS)/installed jars
+
+$(VENV)/pyvenv.cfg:
+	$(PYTHON) -m venv $(VENV)
+
+# Reinstalls only when pyproject.toml or constraints.txt changed (or the venv was made anew).
+$(STAMPS)/installed: pyproject.toml constraints.txt $(VENV)/pyvenv.cfg
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
+	@mkdir -p $(STAMPS) && touch $@
+
+# Fetched once from Maven Central, checked against the .sha1 published beside each jar;
+# Delta jars of other versions are removed (Spark loads every jar in .jars/).
+jars:
+	@mkdir -p $(JARS)
+	@for path in $(DELTA_JARS); do \
+	  jar=$(JARS)/$$(basename $$path); \
+	  [ -f $$jar ] && continue; \
+	  echo "fetching $(MAVEN)/$$path"; \
+	  curl --fail --silent --show-error --location --retry 3 -o $$jar.part $(MAVEN)/$$path \
+	  && sha1=$$(curl --fail --silent --show-error --location --retry 3 $(MAVEN)/$$path.sha1 | cut -c1-40) \
+	  && echo "$$sha1  $$jar.part" | sha1sum --check --quiet - \
+	  && mv $$jar.part $$jar \
+	  || { rm -f $$jar.part; echo "could not fetch or verify $$path" >&2; exit 1; }; \
+	done
+	@ls $(JARS)/delta-*.jar | grep -vxF $(foreach p,$(DELTA_JARS),-e $(JARS)/$(notdir $(p))) | xargs -r rm -v
+
+demo: setup
+	$(BIN)/accountwatch demo
+
+test: setup
+	$(BIN)/python -m pytest -q tests
+
+bench: setup
+	$(BIN)/python -m benchmarks.nightly
+
+lint: setup
+	$(BIN)/ruff check $(LINTED)
+	$(BIN)/mypy $(LINTED)
+
+# Keeps .jars/ so no later run needs the network; `rm -rf .jars` to fetch them again.
+clean:
+	rm -rf $(VENV) $(STAMPS) .pytest_cache .ruff_cache .mypy_cache spark-warehouse metastore_db derby.log *.egg-info
