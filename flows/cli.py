@@ -100,7 +100,11 @@ def _print_detect(result: dict) -> None:
 
 def _run_pipeline(kind: str, start: date, end: date, landing: Path, lake: Path, config: Path | None) -> dict:
     from flows import pipeline
+    from jobs.pii import pii_key_from_environment
 
+    pii_key_from_environment()
+    if not landing.is_dir():
+        raise CommandError(f"landing folder {landing} does not exist")
     config_file = _config_arg(config)
     started = time.monotonic()
     if kind == "nightly":
@@ -264,7 +268,7 @@ def main() -> None:
         if isinstance(error, click.exceptions.Abort):
             raise SystemExit(130) from None
         if isinstance(error, _known_errors()):
-            console.print(f"accountwatch: error: {error}", markup=False, highlight=False)
+            sys.stderr.write(f"accountwatch: error: {' '.join(str(error).split())}\n")
             raise SystemExit(1) from None
         raise
 

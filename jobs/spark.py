@@ -43,6 +43,8 @@ def get_spark(settings: Settings, app_name: str = "accountwatch") -> SparkSessio
         .config("spark.sql.files.maxPartitionBytes", str(1 << 30))
         # A day is many small files: pack them into few partitions instead of one task per file.
         .config("spark.sql.files.openCostInBytes", str(64 << 10))
+        # A backfill names thousands of landing files; listing them on the driver beats a Spark job per read.
+        .config("spark.sql.sources.parallelPartitionDiscovery.threshold", "100000")
         .config("spark.ui.enabled", "false")
         .config("spark.ui.showConsoleProgress", "false")
         .config("spark.databricks.delta.snapshotPartitions", "2")

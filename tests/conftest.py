@@ -32,3 +32,12 @@ def spark(settings):
 @pytest.fixture
 def lake(spark, settings, tmp_path: Path) -> Lake:
     return Lake(spark, tmp_path / "lake", settings)
+
+
+@pytest.fixture(scope="session")
+def prefect_harness():
+    """A throwaway Prefect API for the flow tests, shared by the whole session."""
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=120):
+        yield

@@ -1,0 +1,97 @@
+from __future__ import annotations
+
+import csv
+import io
+import json
+import subprocess
+import sys
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from flows.cli import app
+from flows.pipeline import backfill, nightly
+from jobs.evaluate import score_detectors
+from jobs.lake import Lake
+from jobs.synthetic import PlatformSize, generate_platform
+
+REPOSITORY = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def platform_run(prefect_harness, spark, settings, tmp_path_factory):
+    """A tiny synthetic platform: backfill all but its last day, then the nightly flow for the last day."""
+    root = tmp_path_factory.mktemp("platform")
+    truth = generate_platform(root / "landing", seed=11, start=date(2026, 1, 1), size=PlatformSize.named("tiny"))
+    lake_dir = root / "lake"
+    backfill(truth.start.isoformat(), (truth.end - timedelta(days=1)).isoformat(), str(root / "landing"), str(lake_dir))
+    result = nightly(truth.end.isoformat(), str(root / "landing"), str(lake_dir))
+    return truth, Lake(spark, lake_dir, settings), result
+
+
+def test_nightly_flow_after_backfill_finds_exactly_the_planted_accounts(platform_run):
+    truth, lake, result = platform_run
+    assert result["ingest"]["engagement"]["loaded"] > 0
+    assert result["detect"]["dormant_account"]["judged_days"] == 1
+    planted = {"dormant_account": truth.dormant_account, "quota_overrun": truth.quota_overrun}
+    for score in score_detectors(lake.read("findings"), planted):
+        assert score.planted > 0
+        assert (score.precision, score.recall) == (1.0, 1.0), score
+
+
+def test_quarantine_holds_exactly_the_planted_bad_rows(platform_run):
+    truth, lake, _ = platform_run
+    counts = {row["reason"]: row["count"] for row in lake.read("quarantine").groupBy("reason").count().collect()}
+    assert counts == {reason: count for reason, count in truth.bad_rows.items() if count}
+
+
+def test_findings_command_prints_csv_with_the_findings_columns(platform_run):
+    truth, lake, _ = platform_run
+    result = CliRunner().invoke(
+        app, ["findings", "--start", truth.start.isoformat(), "--end", truth.end.isoformat(), "--format", "csv", "--lake", str(lake.root)]
+    )
+    assert result.exit_code == 0, result.output
+    rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    assert list(rows[0]) == ["finding_id", "run_date", "detector", "account_id", "subject_id", "severity", "score", "evidence", "rule_version"]
+    assert len(rows) == lake.read("findings").count()
+    assert all(isinstance(json.loads(row["evidence"]), dict) for row in rows)
+
+
+def test_findings_command_filters_by_detector_as_json(platform_run):
+    truth, lake, _ = platform_run
+    result = CliRunner().invoke(
+        app,
+        ["findings", "--start", truth.start.isoformat(), "--end", truth.end.isoformat(), "--detector", "quota_overrun", "--format", "json", "--lake", str(lake.root)],
+    )
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.stdout)
+    assert {item["account_id"] for item in payload} == set(truth.quota_overrun)
+    assert all(item["evidence"]["limit"] >= 1 for item in payload)
+
+
+def run_cli(*arguments: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "flows.cli", *arguments], capture_output=True, text=True, cwd=REPOSITORY, env=env, timeout=120
+    )
+
+
+def test_run_without_pii_key_fails_with_one_line(tmp_path):
+    import os
+
+    env = {key: value for key, value in os.environ.items() if key != "ACCOUNTWATCH_PII_KEY"}
+    result = run_cli("run", "--date", "2026-03-01", "--landing", str(tmp_path), "--lake", str(tmp_path / "lake"), env=env)
+    assert result.returncode == 1
+    assert result.stderr.strip().count("\n") == 0 and "ACCOUNTWATCH_PII_KEY" in result.stderr
+
+
+def test_bad_date_fails_with_one_line(tmp_path):
+    result = run_cli("backfill", "--start", "2026-02-30", "--end", "2026-03-01", "--lake", str(tmp_path))
+    assert result.returncode == 1
+    assert result.stderr.strip() == "accountwatch: error: --start '2026-02-30' is not a date (expected YYYY-MM-DD)"
+
+
+def test_findings_needs_a_date_or_a_range(tmp_path):
+    result = run_cli("findings", "--lake", str(tmp_path))
+    assert result.returncode == 1 and "give --date D, or --start D1 and --end D2" in result.stderr
