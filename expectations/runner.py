@@ -14,6 +14,7 @@ from pyspark.sql import DataFrame
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 
 import great_expectations as gx  # noqa: E402  - reads the analytics switch at import
+from great_expectations.data_context.types.base import ProgressBarsConfig  # noqa: E402
 
 
 class DataQualityError(RuntimeError):
@@ -58,7 +59,7 @@ class QualityOutcome:
 @cache
 def _context() -> Any:
     context = gx.get_context(mode="ephemeral")
-    context.variables.progress_bars = gx.data_context.types.base.ProgressBarsConfig(globally=False)
+    context.variables.progress_bars = ProgressBarsConfig(globally=False)
     # No spark_config here: GX would otherwise restart the session without the Delta settings.
     context.data_sources.add_spark(name="accountwatch")
     return context
@@ -69,8 +70,10 @@ def _validation(table: str) -> Any:
     context = _context()
     suite_module = importlib.import_module(f"expectations.{table}")
     suite = context.suites.add(gx.ExpectationSuite(name=table, expectations=suite_module.expectations()))
-    batch = context.data_sources.get("accountwatch").add_dataframe_asset(name=table).add_batch_definition_whole_dataframe(
-        f"{table}_rows"
+    batch = (
+        context.data_sources.get("accountwatch")
+        .add_dataframe_asset(name=table)
+        .add_batch_definition_whole_dataframe(f"{table}_rows")
     )
     return context.validation_definitions.add(gx.ValidationDefinition(name=table, data=batch, suite=suite))
 

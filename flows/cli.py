@@ -10,7 +10,7 @@ import shutil
 import sys
 import time
 from datetime import date
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -18,7 +18,9 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, help="accountwatch: nightly public-account compliance checks.")
+app = typer.Typer(
+    add_completion=False, no_args_is_help=True, help="accountwatch: nightly public-account compliance checks."
+)
 console = Console(stderr=True)
 DEMO_MARKER = ".accountwatch-demo"
 
@@ -27,7 +29,8 @@ LandingOption = Annotated[
 ]
 LakeOption = Annotated[Path, typer.Option("--lake", envvar="ACCOUNTWATCH_LAKE", help="Lake folder (Delta tables).")]
 ConfigOption = Annotated[
-    Path | None, typer.Option("--config", envvar="ACCOUNTWATCH_CONFIG", help="TOML file overriding the built-in defaults.")
+    Path | None,
+    typer.Option("--config", envvar="ACCOUNTWATCH_CONFIG", help="TOML file overriding the built-in defaults."),
 ]
 DEFAULT_LANDING = Path("data/landing")
 DEFAULT_LAKE = Path("data/lake")
@@ -37,7 +40,7 @@ class CommandError(RuntimeError):
     """A failure reported to the user as one line."""
 
 
-class OutputFormat(str, Enum):
+class OutputFormat(StrEnum):
     table = "table"
     csv = "csv"
     json = "json"
@@ -144,7 +147,17 @@ def backfill(
     _run_pipeline("backfill", first, last, landing, lake, config)
 
 
-FINDING_COLUMNS = ("finding_id", "run_date", "detector", "account_id", "subject_id", "severity", "score", "evidence", "rule_version")
+FINDING_COLUMNS = (
+    "finding_id",
+    "run_date",
+    "detector",
+    "account_id",
+    "subject_id",
+    "severity",
+    "score",
+    "evidence",
+    "rule_version",
+)
 
 
 @app.command()
@@ -180,7 +193,9 @@ def findings(
     selected = lake_tables.read("findings").where(F.col("run_date").between(first, last))
     if detector:
         selected = selected.where(F.col("detector") == detector)
-    rows = [row.asDict() for row in selected.orderBy("run_date", "detector", F.col("score").desc(), "account_id").collect()]
+    rows = [
+        row.asDict() for row in selected.orderBy("run_date", "detector", F.col("score").desc(), "account_id").collect()
+    ]
     for row in rows:
         row["run_date"] = row["run_date"].isoformat()
     if output is OutputFormat.csv:
@@ -190,13 +205,29 @@ def findings(
         writer.writerows(rows)
         sys.stdout.write(buffer.getvalue())
     elif output is OutputFormat.json:
-        sys.stdout.write(json.dumps([{**row, "evidence": json.loads(row["evidence"])} for row in rows], ensure_ascii=False, indent=2) + "\n")
+        sys.stdout.write(
+            json.dumps([{**row, "evidence": json.loads(row["evidence"])} for row in rows], ensure_ascii=False, indent=2)
+            + "\n"
+        )
     else:
         table = Table(title=f"Findings {first.isoformat()}..{last.isoformat()} ({len(rows)})")
         for column in ("run_date", "detector", "account_id", "subject_id", "severity", "score", "finding_id"):
             table.add_column(column)
         for row in rows:
-            table.add_row(*[str(row[column] if row[column] is not None else "") for column in ("run_date", "detector", "account_id", "subject_id", "severity", "score", "finding_id")])
+            table.add_row(
+                *[
+                    str(row[column] if row[column] is not None else "")
+                    for column in (
+                        "run_date",
+                        "detector",
+                        "account_id",
+                        "subject_id",
+                        "severity",
+                        "score",
+                        "finding_id",
+                    )
+                ]
+            )
         Console().print(table)
 
 
@@ -237,9 +268,15 @@ def demo(
     with Progress(console=console, transient=True) as progress:
         bar = progress.add_task("writing synthetic landing files", total=platform_size.days)
         truth = generate_platform(
-            landing, seed=seed, start=first, size=platform_size, progress=lambda done, total: progress.update(bar, completed=done)
+            landing,
+            seed=seed,
+            start=first,
+            size=platform_size,
+            progress=lambda done, total: progress.update(bar, completed=done),
         )
-    console.print(f"synthetic platform: {truth.start}..{truth.end}, seed {seed}, written in {time.monotonic() - started:.1f} s")
+    console.print(
+        f"synthetic platform: {truth.start}..{truth.end}, seed {seed}, written in {time.monotonic() - started:.1f} s"
+    )
     _run_pipeline("backfill", truth.start, truth.end, landing, lake, config)
     lake_tables, _ = open_lake(str(lake), _config_arg(config))
     planted = {"dormant_account": truth.dormant_account, "quota_overrun": truth.quota_overrun}
@@ -248,7 +285,14 @@ def demo(
     for column in ("detector", "planted", "found", "true positives", "precision", "recall"):
         table.add_column(column)
     for score in scores:
-        table.add_row(score.detector, str(score.planted), str(score.found), str(score.true_positives), f"{score.precision:.3f}", f"{score.recall:.3f}")
+        table.add_row(
+            score.detector,
+            str(score.planted),
+            str(score.found),
+            str(score.true_positives),
+            f"{score.precision:.3f}",
+            f"{score.recall:.3f}",
+        )
     Console().print(table)
     console.print(f"demo finished in {time.monotonic() - started:.1f} s; lake at {lake}, landing at {landing}")
 

@@ -21,9 +21,16 @@ from jobs.pii import MissingPiiKeyError, pii_key_from_environment
 from jobs.spark import SparkSetupError
 
 IO_RETRIES = 2
-IO_RETRY_DELAYS = [10, 60]
+IO_RETRY_DELAYS: list[float] = [10.0, 60.0]
 # Bad input and bad set-up fail the same way every time: retrying them only delays the message.
-NOT_RETRIED = (LandingError, QuarantineThresholdError, DataQualityError, MissingPiiKeyError, ConfigError, SparkSetupError)
+NOT_RETRIED = (
+    LandingError,
+    QuarantineThresholdError,
+    DataQualityError,
+    MissingPiiKeyError,
+    ConfigError,
+    SparkSetupError,
+)
 
 
 def _worth_retrying(task, task_run, state) -> bool:
@@ -40,25 +47,42 @@ def _log(message: str) -> None:
     get_run_logger().info(message)
 
 
-@task(retries=IO_RETRIES, retry_delay_seconds=IO_RETRY_DELAYS, retry_condition_fn=_worth_retrying, cache_policy=NO_CACHE)
+@task(
+    retries=IO_RETRIES, retry_delay_seconds=IO_RETRY_DELAYS, retry_condition_fn=_worth_retrying, cache_policy=NO_CACHE
+)
 def ingest_task(landing: str, lake_dir: str, config_file: str | None, start: str, end: str) -> dict:
     """Load the landing folders from start to end into the lake; the PII key comes from the environment."""
     pii_key = pii_key_from_environment()
     lake, settings = open_lake(lake_dir, config_file)
-    report = ingest_range(lake, Path(landing), date.fromisoformat(start), date.fromisoformat(end), settings, pii_key, _log)
+    report = ingest_range(
+        lake, Path(landing), date.fromisoformat(start), date.fromisoformat(end), settings, pii_key, _log
+    )
     return {
-        name: {"files": load.files, "landed": load.rows_landed, "loaded": load.rows_loaded, "quarantined": load.quarantined_by_reason}
+        name: {
+            "files": load.files,
+            "landed": load.rows_landed,
+            "loaded": load.rows_loaded,
+            "quarantined": load.quarantined_by_reason,
+        }
         for name, load in report.tables.items()
     }
 
 
-@task(retries=IO_RETRIES, retry_delay_seconds=IO_RETRY_DELAYS, retry_condition_fn=_worth_retrying, cache_policy=NO_CACHE)
+@task(
+    retries=IO_RETRIES, retry_delay_seconds=IO_RETRY_DELAYS, retry_condition_fn=_worth_retrying, cache_policy=NO_CACHE
+)
 def detect_task(lake_dir: str, config_file: str | None, start: str, end: str, from_current_state: bool) -> dict:
     """Judge the days from start to end and write their findings."""
     lake, settings = open_lake(lake_dir, config_file)
-    outcomes = detect_range(lake, date.fromisoformat(start), date.fromisoformat(end), settings, from_current_state, _log)
+    outcomes = detect_range(
+        lake, date.fromisoformat(start), date.fromisoformat(end), settings, from_current_state, _log
+    )
     return {
-        name: {"findings": outcome.findings, "judged_days": len(outcome.judged_days), "skipped": {d.isoformat(): why for d, why in outcome.skipped.items()}}
+        name: {
+            "findings": outcome.findings,
+            "judged_days": len(outcome.judged_days),
+            "skipped": {d.isoformat(): why for d, why in outcome.skipped.items()},
+        }
         for name, outcome in outcomes.items()
     }
 

@@ -66,7 +66,9 @@ def _as_of_ranges(per_day: DataFrame, value: str, start: date, end: date) -> Dat
         .where((F.col("_to") >= F.lit(start)) & (F.col("ingest_date") <= F.lit(end)))
         .select(
             "account_id",
-            F.explode(F.sequence(F.greatest("ingest_date", F.lit(start)), F.least("_to", F.lit(end)))).alias("run_date"),
+            F.explode(F.sequence(F.greatest("ingest_date", F.lit(start)), F.least("_to", F.lit(end)))).alias(
+                "run_date"
+            ),
             value,
         )
     )
@@ -92,7 +94,13 @@ def snapshots_from_history(lake: Lake, start: date, end: date) -> DataFrame:
     use_changes = (
         daily.groupBy("account_id", "ingest_date")
         .agg(F.max("last_login_at").alias("_login"), F.max("last_publish_at").alias("_publish"))
-        .withColumn("use", F.struct(F.max("_login").over(cumulative).alias("last_login_at"), F.max("_publish").over(cumulative).alias("last_publish_at")))
+        .withColumn(
+            "use",
+            F.struct(
+                F.max("_login").over(cumulative).alias("last_login_at"),
+                F.max("_publish").over(cumulative).alias("last_publish_at"),
+            ),
+        )
     )
     uses = _as_of_ranges(use_changes, "use", start, end).select("account_id", "run_date", "use.*")
     return states.where(F.col("account_type") == "public").join(uses, ["account_id", "run_date"], "left")
@@ -120,7 +128,9 @@ def _judged_days(lake: Lake, days: list[date], settings: Settings) -> dict[str, 
     return {"dormant_account": dormant, "quota_overrun": DetectorOutcome("quota_overrun", judged_days=list(days))}
 
 
-def _previous_judged(lake: Lake, outcomes: dict[str, DetectorOutcome], start: date) -> list[tuple[str, date, date | None]]:
+def _previous_judged(
+    lake: Lake, outcomes: dict[str, DetectorOutcome], start: date
+) -> list[tuple[str, date, date | None]]:
     earlier = (
         lake.read("detector_runs")
         .where((F.col("run_date") < F.lit(start)) & (F.col("status") == "ok"))
@@ -172,13 +182,19 @@ def detect_range(
         previous_days = spark.createDataFrame(previous, "detector string, run_date date, previous_run_date date")
         prior_days = sorted({p for _, _, p in previous if p is not None and p < start})
         prior_state = lake.read("detector_state").where(F.col("run_date").isin(*prior_days)) if prior_days else None
-        condition_all = condition_now if prior_state is None else condition_now.unionByName(prior_state.select(*condition_now.columns))
+        condition_all = (
+            condition_now
+            if prior_state is None
+            else condition_now.unionByName(prior_state.select(*condition_now.columns))
+        )
         newly = condition_all.transform(new_in_condition(previous_days)).select("detector", "run_date", "account_id")
 
         candidates = [over_quota.transform(quota_evidence).withColumn("detector", F.lit("quota_overrun"))]
         if dormant is not None:
             candidates.append(
-                dormant.transform(dormant_evidence(settings.dormant_months)).withColumn("detector", F.lit("dormant_account"))
+                dormant.transform(dormant_evidence(settings.dormant_months)).withColumn(
+                    "detector", F.lit("dormant_account")
+                )
             )
         versions = {"dormant_account": settings.dormant_rule_version, "quota_overrun": settings.quota_rule_version}
         findings = (
@@ -187,13 +203,18 @@ def detect_range(
             .transform(as_findings(versions))
         ).persist()
         say("writing findings")
-        slice_predicate = f"{between('{t}.run_date', start, end)} AND {{t}}.detector IN ('dormant_account', 'quota_overrun')"
+        slice_predicate = (
+            f"{between('{t}.run_date', start, end)} AND {{t}}.detector IN ('dormant_account', 'quota_overrun')"
+        )
         lake.upsert("findings", findings, ["finding_id"], delete_unmatched_where=slice_predicate)
-        counts = {(row["detector"], row["run_date"]): row["count"] for row in findings.groupBy("detector", "run_date").count().collect()}
+        counts = {
+            (row["detector"], row["run_date"]): row["count"]
+            for row in findings.groupBy("detector", "run_date").count().collect()
+        }
         findings.unpersist()
         state_slice = f"{between('run_date', start, end)} AND detector IN ('dormant_account', 'quota_overrun')"
         lake.replace("detector_state", condition_now, state_slice)
-        run_rows = []
+        run_rows: list[tuple[date, str, str, int, str | None]] = []
         for name, outcome in outcomes.items():
             for day in outcome.judged_days:
                 found = counts.get((name, day), 0)

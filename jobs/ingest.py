@@ -71,7 +71,9 @@ def judge_rows(table: LandingTable, max_late_days: int) -> Callable[[DataFrame],
         checks += [_problem(_blank(F.col(name)), "missing_required", name) for name in table.required]
         if table is ACCOUNTS:
             is_public = F.col("account_type") == "public"
-            checks += [_problem(is_public & _blank(F.col(name)), "missing_required", name) for name in PUBLIC_ACCOUNT_REQUIRED]
+            checks += [
+                _problem(is_public & _blank(F.col(name)), "missing_required", name) for name in PUBLIC_ACCOUNT_REQUIRED
+            ]
         for name, allowed in sorted(table.allowed.items()):
             outside = ~_blank(F.col(name)) & ~F.col(name).isin(*sorted(allowed))
             checks.append(_problem(outside, "invalid_value", name))
@@ -255,7 +257,9 @@ def _files_for(landing, table: LandingTable, days: list[date]) -> list[LandingFi
     return files
 
 
-def _threshold_breaches(table: str, landed: dict[date, int], reasons: dict[date, dict[str, int]], limit: float) -> list[str]:
+def _threshold_breaches(
+    table: str, landed: dict[date, int], reasons: dict[date, dict[str, int]], limit: float
+) -> list[str]:
     breaches = []
     for day, total in sorted(landed.items()):
         quarantined = sum(reasons.get(day, {}).values())
@@ -323,7 +327,9 @@ def ingest_range(
                 landed[row["ingest_date"]] += row["count"]
                 if row["reason"] is not None:
                     reasons.setdefault(row["ingest_date"], {})[row["reason"]] = row["count"]
-                    load.quarantined_by_reason[row["reason"]] = load.quarantined_by_reason.get(row["reason"], 0) + row["count"]
+                    load.quarantined_by_reason[row["reason"]] = (
+                        load.quarantined_by_reason.get(row["reason"], 0) + row["count"]
+                    )
             load.rows_landed = sum(landed.values())
             load.rows_loaded = load.rows_landed - sum(load.quarantined_by_reason.values())
             files_per_day = {day: sum(1 for f in files if f.folder_date == day) for day in days}
@@ -357,12 +363,16 @@ def _write(lake, start, end, accepted, quarantined, loaded_days, quality_rows, s
         say("writing accounts")
         changes = accepted["accounts"]
         lake.replace("account_changes", changes, in_range)
-        lake.upsert("accounts", latest_account_rows(changes), ["account_id"], update_when="source.updated_at >= target.updated_at")
+        lake.upsert(
+            "accounts",
+            latest_account_rows(changes),
+            ["account_id"],
+            update_when="source.updated_at >= target.updated_at",
+        )
     else:
         lake.replace("account_changes", spark.createDataFrame([], TABLES["account_changes"].schema), in_range)
-    event_window = (
-        f"{in_range} AND {between('event_date', start - timedelta(days=settings.max_late_days), end + timedelta(days=1))}"
-    )
+    earliest_event = start - timedelta(days=settings.max_late_days)
+    event_window = f"{in_range} AND {between('event_date', earliest_event, end + timedelta(days=1))}"
     for name in ("subscriptions", "engagement"):
         say(f"writing {name}")
         lake.replace(name, accepted[name], event_window)
@@ -387,7 +397,9 @@ def _write(lake, start, end, accepted, quarantined, loaded_days, quality_rows, s
         f"ingest_start = DATE'{start.isoformat()}' AND ingest_end = DATE'{end.isoformat()}'",
     )
     # Written last: a day counts as loaded only once everything else of it is in place.
-    lake.upsert("loaded_days", spark.createDataFrame(loaded_days, TABLES["loaded_days"].schema), ["table_name", "ingest_date"])
+    lake.upsert(
+        "loaded_days", spark.createDataFrame(loaded_days, TABLES["loaded_days"].schema), ["table_name", "ingest_date"]
+    )
 
 
 def reasons_in_order(counts: dict[str, int]) -> list[tuple[str, int]]:

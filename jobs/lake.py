@@ -126,7 +126,7 @@ class Lake:
             .whenNotMatchedInsertAll()
         )
         if update_set:
-            merge = merge.whenMatchedUpdate(condition=update_when, set=update_set)
+            merge = merge.whenMatchedUpdate(condition=update_when, set=dict(update_set.items()))  # type: ignore[arg-type]
         else:
             merge = merge.whenMatchedUpdateAll(condition=update_when)
         if delete_unmatched_where:

@@ -156,9 +156,7 @@ def read_landing(spark: SparkSession, table: LandingTable, files: list[LandingFi
         ]
         frames.append(_with_contract_columns(frame.select(*as_strings, "_metadata"), table))
     rows = reduce(DataFrame.unionByName, frames)
-    date_of_file = F.create_map(
-        *[item for path, day in folder_dates.items() for item in (F.lit(path), F.lit(day))]
-    )
+    date_of_file = F.create_map(*[item for path, day in folder_dates.items() for item in (F.lit(path), F.lit(day))])
     in_file_order = Window.partitionBy("source_file").orderBy("_read_order")
     return (
         rows.withColumn("source_file", F.url_decode(F.regexp_replace("source_file", "^file:(//)?", "")))

@@ -99,7 +99,9 @@ def quota_overruns(limits: dict[str, int]) -> Callable[[DataFrame], DataFrame]:
                 "live_accounts",
                 F.transform(
                     F.array_sort(F.collect_list(F.struct("registered_at", "account_id")).over(by_subject)),
-                    lambda entry: F.struct(entry["account_id"].alias("account_id"), entry["registered_at"].alias("registered_at")),
+                    lambda entry: F.struct(
+                        entry["account_id"].alias("account_id"), entry["registered_at"].alias("registered_at")
+                    ),
                 ),
             )
         )
@@ -132,9 +134,9 @@ def new_in_condition(previous_judged_day: DataFrame) -> Callable[[DataFrame], Da
     """
 
     def transform(condition: DataFrame) -> DataFrame:
-        earlier = condition.select(
-            "detector", "account_id", F.col("run_date").alias("previous_run_date")
-        ).withColumn("_was", F.lit(True))
+        earlier = condition.select("detector", "account_id", F.col("run_date").alias("previous_run_date")).withColumn(
+            "_was", F.lit(True)
+        )
         with_previous = condition.join(previous_judged_day, ["detector", "run_date"], "inner")
         return (
             with_previous.join(earlier, ["detector", "account_id", "previous_run_date"], "left")
@@ -154,7 +156,9 @@ def as_findings(rule_versions: dict[str, str]) -> Callable[[DataFrame], DataFram
     """Shape detector rows (run_date, detector, account_id, subject_id, severity, score, evidence) as findings."""
 
     def transform(rows: DataFrame) -> DataFrame:
-        versions = F.create_map(*[item for name, version in sorted(rule_versions.items()) for item in (F.lit(name), F.lit(version))])
+        versions = F.create_map(
+            *[item for name, version in sorted(rule_versions.items()) for item in (F.lit(name), F.lit(version))]
+        )
         return rows.select(
             finding_id(F.col("run_date"), F.col("detector"), F.col("account_id")).alias("finding_id"),
             "run_date",

@@ -25,8 +25,18 @@ AUDIENCE_EVENT_TYPES = ("read", "like", "share", "comment")
 ACCOUNTS = LandingTable(
     name="accounts",
     columns=(
-        "account_id", "account_type", "subject_id", "subject_type", "account_name", "registered_at",
-        "registration_ip", "device_id", "phone", "content_category", "status", "updated_at",
+        "account_id",
+        "account_type",
+        "subject_id",
+        "subject_type",
+        "account_name",
+        "registered_at",
+        "registration_ip",
+        "device_id",
+        "phone",
+        "content_category",
+        "status",
+        "updated_at",
     ),
     required=("account_id", "account_type", "account_name", "registered_at", "status", "updated_at"),
     allowed={

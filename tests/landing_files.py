@@ -10,8 +10,18 @@ from pathlib import Path
 import pandas as pd
 
 ACCOUNT_HEADER = [
-    "account_id", "account_type", "subject_id", "subject_type", "account_name", "registered_at",
-    "registration_ip", "device_id", "phone", "content_category", "status", "updated_at",
+    "account_id",
+    "account_type",
+    "subject_id",
+    "subject_type",
+    "account_name",
+    "registered_at",
+    "registration_ip",
+    "device_id",
+    "phone",
+    "content_category",
+    "status",
+    "updated_at",
 ]
 SUBSCRIPTION_HEADER = ["event_id", "account_id", "user_id", "action", "event_ts", "channel"]
 ENGAGEMENT_HEADER = ["event_id", "account_id", "actor_id", "event_type", "event_ts", "count"]
@@ -23,7 +33,9 @@ def folder(landing: Path, table: str, day: date) -> Path:
     return path
 
 
-def write_csv(landing: Path, table: str, day: date, header: list[str], rows: list[list], name: str = "part.csv") -> Path:
+def write_csv(
+    landing: Path, table: str, day: date, header: list[str], rows: list[list], name: str = "part.csv"
+) -> Path:
     path = folder(landing, table, day) / name
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
@@ -69,7 +81,10 @@ def quiet_day(landing: Path, day: date, account_id: str = "pa_1", login: bool = 
     """A day with one follow and, optionally, one login on `account_id`."""
     stamp = f"{day.isoformat()}T09:00:00+08:00"
     write_jsonl(
-        landing, "subscriptions", day, [{"event_id": f"s-{day}", "account_id": account_id, "user_id": "u_1", "action": "follow", "event_ts": stamp}]
+        landing,
+        "subscriptions",
+        day,
+        [{"event_id": f"s-{day}", "account_id": account_id, "user_id": "u_1", "action": "follow", "event_ts": stamp}],
     )
     events = [[f"e-{day}", account_id, "u_1", "read", stamp, "1"]]
     if login:

@@ -50,11 +50,32 @@ def test_quarantine_holds_exactly_the_planted_bad_rows(platform_run):
 def test_findings_command_prints_csv_with_the_findings_columns(platform_run):
     truth, lake, _ = platform_run
     result = CliRunner().invoke(
-        app, ["findings", "--start", truth.start.isoformat(), "--end", truth.end.isoformat(), "--format", "csv", "--lake", str(lake.root)]
+        app,
+        [
+            "findings",
+            "--start",
+            truth.start.isoformat(),
+            "--end",
+            truth.end.isoformat(),
+            "--format",
+            "csv",
+            "--lake",
+            str(lake.root),
+        ],
     )
     assert result.exit_code == 0, result.output
     rows = list(csv.DictReader(io.StringIO(result.stdout)))
-    assert list(rows[0]) == ["finding_id", "run_date", "detector", "account_id", "subject_id", "severity", "score", "evidence", "rule_version"]
+    assert list(rows[0]) == [
+        "finding_id",
+        "run_date",
+        "detector",
+        "account_id",
+        "subject_id",
+        "severity",
+        "score",
+        "evidence",
+        "rule_version",
+    ]
     assert len(rows) == lake.read("findings").count()
     assert all(isinstance(json.loads(row["evidence"]), dict) for row in rows)
 
@@ -63,7 +84,19 @@ def test_findings_command_filters_by_detector_as_json(platform_run):
     truth, lake, _ = platform_run
     result = CliRunner().invoke(
         app,
-        ["findings", "--start", truth.start.isoformat(), "--end", truth.end.isoformat(), "--detector", "quota_overrun", "--format", "json", "--lake", str(lake.root)],
+        [
+            "findings",
+            "--start",
+            truth.start.isoformat(),
+            "--end",
+            truth.end.isoformat(),
+            "--detector",
+            "quota_overrun",
+            "--format",
+            "json",
+            "--lake",
+            str(lake.root),
+        ],
     )
     assert result.exit_code == 0, result.output
     payload = json.loads(result.stdout)
@@ -73,7 +106,12 @@ def test_findings_command_filters_by_detector_as_json(platform_run):
 
 def run_cli(*arguments: str, env: dict | None = None) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "flows.cli", *arguments], capture_output=True, text=True, cwd=REPOSITORY, env=env, timeout=120
+        [sys.executable, "-m", "flows.cli", *arguments],
+        capture_output=True,
+        text=True,
+        cwd=REPOSITORY,
+        env=env,
+        timeout=120,
     )
 
 
@@ -81,7 +119,9 @@ def test_run_without_pii_key_fails_with_one_line(tmp_path):
     import os
 
     env = {key: value for key, value in os.environ.items() if key != "ACCOUNTWATCH_PII_KEY"}
-    result = run_cli("run", "--date", "2026-03-01", "--landing", str(tmp_path), "--lake", str(tmp_path / "lake"), env=env)
+    result = run_cli(
+        "run", "--date", "2026-03-01", "--landing", str(tmp_path), "--lake", str(tmp_path / "lake"), env=env
+    )
     assert result.returncode == 1
     assert result.stderr.strip().count("\n") == 0 and "ACCOUNTWATCH_PII_KEY" in result.stderr
 

@@ -25,8 +25,15 @@ from tests.landing_files import (
 DAY = date(2026, 3, 10)
 KEY = b"unit-test-key-0123456789"
 TABLES = (
-    "account_changes", "accounts", "subscriptions", "engagement", "account_daily", "account_activity",
-    "quarantine", "dq_results", "loaded_days",
+    "account_changes",
+    "accounts",
+    "subscriptions",
+    "engagement",
+    "account_daily",
+    "account_activity",
+    "quarantine",
+    "dq_results",
+    "loaded_days",
 )
 
 
@@ -37,21 +44,55 @@ def lenient(settings):
 
 def quarantined(lake, table: str) -> dict[int, str]:
     rows = lake.read("quarantine").where(F.col("table_name") == table).collect()
-    return {row["source_row"]: f"{row['reason']}:{row['column_name']}" if row["column_name"] else row["reason"] for row in rows}
+    return {
+        row["source_row"]: f"{row['reason']}:{row['column_name']}" if row["column_name"] else row["reason"]
+        for row in rows
+    }
 
 
 def test_mixed_formats_and_timestamp_forms_load_to_the_same_instant(lake, tmp_path, lenient):
     landing = tmp_path / "landing"
     write_csv(landing, "accounts", DAY, ACCOUNT_HEADER, [account("pa_1")])
-    write_jsonl(landing, "subscriptions", DAY, [
-        {"event_id": "a", "account_id": "pa_1", "user_id": "u_1", "action": "follow", "event_ts": "2026-03-10T10:00:00+08:00"},
-        {"event_id": "b", "account_id": "pa_1", "user_id": "u_2", "action": "follow", "event_ts": "2026-03-10T02:00:00Z"},
-    ])
-    write_csv(landing, "subscriptions", DAY, SUBSCRIPTION_HEADER, [["c", "pa_1", "u_3", "follow", "2026-03-10 10:00:00", ""]])
+    write_jsonl(
+        landing,
+        "subscriptions",
+        DAY,
+        [
+            {
+                "event_id": "a",
+                "account_id": "pa_1",
+                "user_id": "u_1",
+                "action": "follow",
+                "event_ts": "2026-03-10T10:00:00+08:00",
+            },
+            {
+                "event_id": "b",
+                "account_id": "pa_1",
+                "user_id": "u_2",
+                "action": "follow",
+                "event_ts": "2026-03-10T02:00:00Z",
+            },
+        ],
+    )
+    write_csv(
+        landing, "subscriptions", DAY, SUBSCRIPTION_HEADER, [["c", "pa_1", "u_3", "follow", "2026-03-10 10:00:00", ""]]
+    )
     stamp = pd.Timestamp("2026-03-10 10:00:00", tz="Asia/Shanghai")
-    write_parquet(landing, "engagement", DAY, pd.DataFrame({
-        "event_id": ["e1"], "account_id": ["pa_1"], "actor_id": ["op"], "event_type": ["login"], "event_ts": [stamp], "count": [1],
-    }))
+    write_parquet(
+        landing,
+        "engagement",
+        DAY,
+        pd.DataFrame(
+            {
+                "event_id": ["e1"],
+                "account_id": ["pa_1"],
+                "actor_id": ["op"],
+                "event_type": ["login"],
+                "event_ts": [stamp],
+                "count": [1],
+            }
+        ),
+    )
     ingest_range(lake, landing, DAY, DAY, lenient, KEY)
     instants = {row[0] for row in lake.read("subscriptions").select("event_ts").collect()}
     assert len(instants) == 1
@@ -61,33 +102,92 @@ def test_mixed_formats_and_timestamp_forms_load_to_the_same_instant(lake, tmp_pa
 
 def test_each_bad_input_reason_is_quarantined_with_its_file_row_and_column(lake, tmp_path, lenient):
     landing = tmp_path / "landing"
-    write_csv(landing, "accounts", DAY, ACCOUNT_HEADER, [
-        account("pa_ok"),
-        account("", account_name="no id"),
-        account("pa_bot", account_type="bot"),
-        account("pa_status", status="banned"),
-        account("pa_nosubject", subject_id=""),
-        account("pa_time", registered_at="2026-13-45 99:00"),
-        account("pa_phone", phone="call me"),
-    ])
-    write_jsonl(landing, "subscriptions", DAY, [
-        {"event_id": "s1", "account_id": "pa_ok", "user_id": "u_1", "action": "follow", "event_ts": "2026-03-10T09:00:00+08:00"},
-        {"event_id": "s2", "account_id": "pa_ok", "user_id": "u_1", "action": "subscribe", "event_ts": "2026-03-10T09:00:00+08:00"},
-        "{not json",
-        {"event_id": "s1", "account_id": "pa_ok", "user_id": "u_9", "action": "follow", "event_ts": "2026-03-10T09:00:00+08:00"},
-        {"event_id": "s3", "account_id": "pa_ok", "user_id": "u_1", "action": "follow", "event_ts": "2026-02-28T09:00:00+08:00"},
-        {"event_id": "s4", "account_id": "pa_ok", "user_id": "u_1", "action": "follow", "event_ts": "2026-03-12T00:00:00+08:00"},
-        {"event_id": "s5", "account_id": "pa_ok", "user_id": "u_1", "action": "follow", "event_ts": "2026-03-11T23:59:59+08:00"},
-        {"event_id": "s6", "account_id": "pa_ok", "user_id": "u_1", "action": "follow", "event_ts": "2026-03-03T00:00:00+08:00"},
-    ])
-    write_csv(landing, "engagement", DAY, ENGAGEMENT_HEADER, [
-        ["e1", "pa_ok", "op", "login", "2026-03-10 09:00:00", ""],
-        ["e2", "pa_ok", "u_1", "read", "2026-03-10 09:00:00", "0"],
-        ["e3", "pa_ok", "u_1", "read", "2026-03-10 09:00:00", "-2"],
-        ["e4", "pa_ok", "u_1", "view", "2026-03-10 09:00:00", "1"],
-        ["e5", "pa_ok", "u_1", "read", "", "1"],
-        ["e6", "pa_ok", "u_1", "read", "2026-03-10 09:00:00", "two"],
-    ])
+    write_csv(
+        landing,
+        "accounts",
+        DAY,
+        ACCOUNT_HEADER,
+        [
+            account("pa_ok"),
+            account("", account_name="no id"),
+            account("pa_bot", account_type="bot"),
+            account("pa_status", status="banned"),
+            account("pa_nosubject", subject_id=""),
+            account("pa_time", registered_at="2026-13-45 99:00"),
+            account("pa_phone", phone="call me"),
+        ],
+    )
+    write_jsonl(
+        landing,
+        "subscriptions",
+        DAY,
+        [
+            {
+                "event_id": "s1",
+                "account_id": "pa_ok",
+                "user_id": "u_1",
+                "action": "follow",
+                "event_ts": "2026-03-10T09:00:00+08:00",
+            },
+            {
+                "event_id": "s2",
+                "account_id": "pa_ok",
+                "user_id": "u_1",
+                "action": "subscribe",
+                "event_ts": "2026-03-10T09:00:00+08:00",
+            },
+            "{not json",
+            {
+                "event_id": "s1",
+                "account_id": "pa_ok",
+                "user_id": "u_9",
+                "action": "follow",
+                "event_ts": "2026-03-10T09:00:00+08:00",
+            },
+            {
+                "event_id": "s3",
+                "account_id": "pa_ok",
+                "user_id": "u_1",
+                "action": "follow",
+                "event_ts": "2026-02-28T09:00:00+08:00",
+            },
+            {
+                "event_id": "s4",
+                "account_id": "pa_ok",
+                "user_id": "u_1",
+                "action": "follow",
+                "event_ts": "2026-03-12T00:00:00+08:00",
+            },
+            {
+                "event_id": "s5",
+                "account_id": "pa_ok",
+                "user_id": "u_1",
+                "action": "follow",
+                "event_ts": "2026-03-11T23:59:59+08:00",
+            },
+            {
+                "event_id": "s6",
+                "account_id": "pa_ok",
+                "user_id": "u_1",
+                "action": "follow",
+                "event_ts": "2026-03-03T00:00:00+08:00",
+            },
+        ],
+    )
+    write_csv(
+        landing,
+        "engagement",
+        DAY,
+        ENGAGEMENT_HEADER,
+        [
+            ["e1", "pa_ok", "op", "login", "2026-03-10 09:00:00", ""],
+            ["e2", "pa_ok", "u_1", "read", "2026-03-10 09:00:00", "0"],
+            ["e3", "pa_ok", "u_1", "read", "2026-03-10 09:00:00", "-2"],
+            ["e4", "pa_ok", "u_1", "view", "2026-03-10 09:00:00", "1"],
+            ["e5", "pa_ok", "u_1", "read", "", "1"],
+            ["e6", "pa_ok", "u_1", "read", "2026-03-10 09:00:00", "two"],
+        ],
+    )
     ingest_range(lake, landing, DAY, DAY, lenient, KEY)
 
     assert quarantined(lake, "accounts") == {
@@ -130,9 +230,13 @@ def test_quarantine_never_holds_a_phone_number_in_clear(lake, tmp_path, lenient)
 
 def test_phone_is_stored_as_keyed_pseudonym_and_number_block(lake, tmp_path, lenient):
     landing = tmp_path / "landing"
-    write_csv(landing, "accounts", DAY, ACCOUNT_HEADER, [
-        account("pa_1", phone="+8613812345678"), account("pa_2", phone="13812345678"), account("pa_3", phone="")
-    ])
+    write_csv(
+        landing,
+        "accounts",
+        DAY,
+        ACCOUNT_HEADER,
+        [account("pa_1", phone="+8613812345678"), account("pa_2", phone="13812345678"), account("pa_3", phone="")],
+    )
     quiet_day(landing, DAY)
     ingest_range(lake, landing, DAY, DAY, lenient, KEY)
     rows = {row["account_id"]: row for row in lake.read("accounts").collect()}
@@ -151,9 +255,21 @@ def test_event_id_already_loaded_from_another_day_is_a_duplicate(lake, tmp_path,
     quiet_day(landing, DAY)
     next_day = date(2026, 3, 11)
     quiet_day(landing, next_day)
-    write_jsonl(landing, "subscriptions", next_day, [
-        {"event_id": f"s-{DAY}", "account_id": "pa_1", "user_id": "u_1", "action": "follow", "event_ts": f"{DAY}T09:00:00+08:00"}
-    ], name="redelivered.jsonl")
+    write_jsonl(
+        landing,
+        "subscriptions",
+        next_day,
+        [
+            {
+                "event_id": f"s-{DAY}",
+                "account_id": "pa_1",
+                "user_id": "u_1",
+                "action": "follow",
+                "event_ts": f"{DAY}T09:00:00+08:00",
+            }
+        ],
+        name="redelivered.jsonl",
+    )
     ingest_range(lake, landing, DAY, DAY, lenient, KEY)
     ingest_range(lake, landing, next_day, next_day, lenient, KEY)
     assert lake.read("subscriptions").count() == 2
@@ -180,7 +296,14 @@ def test_missing_event_folder_fails_with_the_folder_named(lake, tmp_path, lenien
 def test_day_over_the_quarantine_threshold_fails_naming_table_and_reasons(lake, tmp_path, settings):
     landing = tmp_path / "landing"
     quiet_day(landing, DAY)
-    write_csv(landing, "engagement", DAY, ENGAGEMENT_HEADER, [["x1", "pa_1", "u", "view", "2026-03-10 09:00:00", "1"]], name="bad.csv")
+    write_csv(
+        landing,
+        "engagement",
+        DAY,
+        ENGAGEMENT_HEADER,
+        [["x1", "pa_1", "u", "view", "2026-03-10 09:00:00", "1"]],
+        name="bad.csv",
+    )
     with pytest.raises(QuarantineThresholdError, match=r"engagement 2026-03-10: 1 of 3 rows.*invalid_value 1"):
         ingest_range(lake, landing, DAY, DAY, settings, KEY)
     assert not lake.exists("engagement")
@@ -201,13 +324,21 @@ def test_rerunning_a_day_or_redelivering_its_files_leaves_every_table_identical(
 
 def test_account_current_state_keeps_the_latest_updated_at(lake, tmp_path, lenient):
     landing = tmp_path / "landing"
-    write_csv(landing, "accounts", DAY, ACCOUNT_HEADER, [
-        account("pa_1", status="suspended", updated_at="2026-03-10 12:00:00"),
-        account("pa_1", status="active", updated_at="2026-03-10 08:00:00"),
-    ])
+    write_csv(
+        landing,
+        "accounts",
+        DAY,
+        ACCOUNT_HEADER,
+        [
+            account("pa_1", status="suspended", updated_at="2026-03-10 12:00:00"),
+            account("pa_1", status="active", updated_at="2026-03-10 08:00:00"),
+        ],
+    )
     quiet_day(landing, DAY)
     later = date(2026, 3, 11)
-    write_csv(landing, "accounts", later, ACCOUNT_HEADER, [account("pa_1", status="closed", updated_at="2026-03-11 09:00:00")])
+    write_csv(
+        landing, "accounts", later, ACCOUNT_HEADER, [account("pa_1", status="closed", updated_at="2026-03-11 09:00:00")]
+    )
     quiet_day(landing, later)
     ingest_range(lake, landing, DAY, DAY, lenient, KEY)
     assert lake.read("accounts").collect()[0]["status"] == "suspended"
@@ -231,5 +362,7 @@ def test_data_quality_results_are_stored_per_expectation(lake, tmp_path, lenient
     ingest_range(lake, landing, DAY, DAY, lenient, KEY)
     results = lake.read("dq_results").where("table_name = 'engagement'").collect()
     assert results and all(row["success"] for row in results)
-    assert {"expect_column_values_to_be_unique", "expect_column_values_to_be_between"} <= {row["expectation"] for row in results}
+    assert {"expect_column_values_to_be_unique", "expect_column_values_to_be_between"} <= {
+        row["expectation"] for row in results
+    }
     json.dumps([row.asDict() for row in results], default=str)

@@ -48,7 +48,17 @@ def test_dormant_counts_an_event_exactly_at_the_cutoff_as_use(spark):
     day = date(2026, 8, 31)
     rows = [
         (day, "at_cutoff", "public", "s1", "individual", OLD, "active", datetime(2026, 3, 1), None),
-        (day, "just_before", "public", "s1", "individual", OLD, "active", datetime(2026, 2, 28, 23, 59, 59, 999999), None),
+        (
+            day,
+            "just_before",
+            "public",
+            "s1",
+            "individual",
+            OLD,
+            "active",
+            datetime(2026, 2, 28, 23, 59, 59, 999999),
+            None,
+        ),
     ]
     assert flagged(snapshot(spark, rows).transform(dormant_accounts(6))) == ["just_before"]
 
@@ -60,7 +70,17 @@ def test_dormant_ignores_suspended_closed_user_and_young_accounts(spark):
         (day, "closed", "public", "s1", "individual", OLD, "closed", None, None),
         (day, "user", "user", None, None, OLD, "active", None, None),
         (day, "registered_at_cutoff", "public", "s1", "individual", datetime(2026, 3, 1), "active", None, None),
-        (day, "registered_before_cutoff", "public", "s1", "individual", datetime(2026, 2, 28, 12), "active", None, None),
+        (
+            day,
+            "registered_before_cutoff",
+            "public",
+            "s1",
+            "individual",
+            datetime(2026, 2, 28, 12),
+            "active",
+            None,
+            None,
+        ),
     ]
     assert flagged(snapshot(spark, rows).transform(dormant_accounts(6))) == ["registered_before_cutoff"]
 
@@ -122,7 +142,10 @@ def test_new_in_condition_flags_only_accounts_not_in_condition_the_previous_judg
         "detector string, run_date date, account_id string",
     )
     previous = spark.createDataFrame(
-        [("dormant_account", date(2026, 8, 2), date(2026, 8, 1)), ("dormant_account", date(2026, 8, 3), date(2026, 8, 2))],
+        [
+            ("dormant_account", date(2026, 8, 2), date(2026, 8, 1)),
+            ("dormant_account", date(2026, 8, 3), date(2026, 8, 2)),
+        ],
         "detector string, run_date date, previous_run_date date",
     )
     expected = spark.createDataFrame(
@@ -138,21 +161,35 @@ def test_first_judged_day_flags_everything_in_condition(spark):
         [("quota_overrun", date(2026, 8, 1), "a"), ("quota_overrun", date(2026, 8, 1), "b")],
         "detector string, run_date date, account_id string",
     )
-    previous = spark.createDataFrame([("quota_overrun", date(2026, 8, 1), None)], "detector string, run_date date, previous_run_date date")
+    previous = spark.createDataFrame(
+        [("quota_overrun", date(2026, 8, 1), None)], "detector string, run_date date, previous_run_date date"
+    )
     assert flagged(condition.transform(new_in_condition(previous))) == ["a", "b"]
 
 
 def test_finding_id_is_stable_and_distinct_per_day_detector_and_account(spark):
     rows = spark.createDataFrame(
-        [(date(2026, 8, 1), "dormant_account", "a"), (date(2026, 8, 1), "dormant_account", "a"), (date(2026, 8, 2), "dormant_account", "a"), (date(2026, 8, 1), "quota_overrun", "a")],
+        [
+            (date(2026, 8, 1), "dormant_account", "a"),
+            (date(2026, 8, 1), "dormant_account", "a"),
+            (date(2026, 8, 2), "dormant_account", "a"),
+            (date(2026, 8, 1), "quota_overrun", "a"),
+        ],
         "run_date date, detector string, account_id string",
     )
-    ids = [row[0] for row in rows.select(finding_id(F.col("run_date"), F.col("detector"), F.col("account_id"))).collect()]
+    ids = [
+        row[0] for row in rows.select(finding_id(F.col("run_date"), F.col("detector"), F.col("account_id"))).collect()
+    ]
     assert ids[0] == ids[1] and len(set(ids)) == 3
 
 
 @pytest.mark.parametrize(
-    ("day", "expected"), [(date(2026, 8, 31), date(2026, 2, 28)), (date(2028, 8, 31), date(2028, 2, 29)), (date(2026, 3, 15), date(2025, 9, 15))]
+    ("day", "expected"),
+    [
+        (date(2026, 8, 31), date(2026, 2, 28)),
+        (date(2028, 8, 31), date(2028, 2, 29)),
+        (date(2026, 3, 15), date(2025, 9, 15)),
+    ],
 )
 def test_add_months_clamps_to_the_shorter_month(day, expected):
     assert add_months(day, -6) == expected
