@@ -20,6 +20,7 @@ FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".json": "jsonl", ".parquet": "parq
 CORRUPT = "_corrupt_record"
 # Parquet native timestamps become ISO strings with their offset, so every format parses the same way.
 ISO_WITH_OFFSET = "yyyy-MM-dd'T'HH:mm:ss.SSSSSSXXX"
+ISO_LOCAL = "yyyy-MM-dd'T'HH:mm:ss.SSSSSS"
 
 
 class LandingError(RuntimeError):
@@ -51,7 +52,8 @@ def list_day_files(landing: Path, table: str, day: date) -> list[LandingFile]:
         return []
     found = []
     for path in sorted(folder.iterdir()):
-        if path.name.startswith((".", "_")) or not path.is_file():
+        # Hidden and marker files (_SUCCESS) carry no rows, and neither does an empty file.
+        if path.name.startswith((".", "_")) or not path.is_file() or path.stat().st_size == 0:
             continue
         file_format = FORMATS.get(path.suffix.lower())
         if file_format is None:
@@ -103,6 +105,15 @@ def _with_contract_columns(frame: DataFrame, table: LandingTable) -> DataFrame:
     )
 
 
+def _parquet_value_as_string(column: Column, type_name: str) -> Column:
+    if type_name == "timestamp":
+        return F.date_format(column, ISO_WITH_OFFSET)
+    if type_name == "timestamp_ntz":
+        # A timestamp without zone means platform time, as a string without offset does.
+        return F.date_format(column, ISO_LOCAL)
+    return column.cast("string")
+
+
 def read_landing(spark: SparkSession, table: LandingTable, files: list[LandingFile]) -> DataFrame | None:
     """Every row of `files` as strings with source_file, source_row (1-based within the file) and ingest_date.
 
@@ -146,11 +157,7 @@ def read_landing(spark: SparkSession, table: LandingTable, files: list[LandingFi
     for group in parquet_groups.values():
         frame = spark.read.parquet(*[str(f.path) for f in group])
         as_strings = [
-            (
-                F.date_format(F.col(f"`{field.name}`"), ISO_WITH_OFFSET)
-                if field.dataType.typeName() in ("timestamp", "timestamp_ntz")
-                else F.col(f"`{field.name}`").cast("string")
-            ).alias(field.name)
+            _parquet_value_as_string(F.col(f"`{field.name}`"), field.dataType.typeName()).alias(field.name)
             for field in frame.schema.fields
             if field.name in table.columns
         ]

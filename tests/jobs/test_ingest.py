@@ -93,10 +93,19 @@ def test_mixed_formats_and_timestamp_forms_load_to_the_same_instant(lake, tmp_pa
             }
         ),
     )
+    naive = pd.Timestamp("2026-03-10 10:00:00")
+    write_parquet(
+        landing,
+        "engagement",
+        DAY,
+        pd.DataFrame({"event_id": ["e2"], "account_id": ["pa_1"], "event_type": ["publish"], "event_ts": [naive]}),
+        name="naive.parquet",
+    )
+    (landing / "engagement" / f"date={DAY}" / "_SUCCESS").write_text("")
     ingest_range(lake, landing, DAY, DAY, lenient, KEY)
     instants = {row[0] for row in lake.read("subscriptions").select("event_ts").collect()}
     assert len(instants) == 1
-    assert lake.read("engagement").select("event_ts").collect()[0][0] == next(iter(instants))
+    assert {row[0] for row in lake.read("engagement").select("event_ts").collect()} == instants
     assert lake.read("quarantine").count() == 0
 
 
