@@ -18,6 +18,9 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+# No outbound telemetry; its heartbeat also races the no-server mode's SQLite ("database is locked").
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+
 app = typer.Typer(
     add_completion=False, no_args_is_help=True, help="accountwatch: nightly public-account compliance checks."
 )
