@@ -105,7 +105,23 @@ def _with_contract_columns(frame: DataFrame, table: LandingTable) -> DataFrame:
     )
 
 
-def _parquet_value_as_string(column: Column, type_name: str) -> Column:
+def _nanosecond_timestamps(layout: tuple[str, ...]) -> dict[str, bool]:
+    """Parquet columns holding nanosecond timestamps, mapped to whether they carry a time zone."""
+    found = {}
+    for entry in layout:
+        name, _, arrow_type = entry.partition(":")
+        if arrow_type.startswith("timestamp[ns"):
+            found[name] = "tz=" in arrow_type
+    return found
+
+
+def _parquet_value_as_string(column: Column, type_name: str, nanos_with_zone: bool | None, zone: str) -> Column:
+    if nanos_with_zone is not None:
+        instant = F.timestamp_micros(F.floor(column / 1000))
+        if nanos_with_zone:
+            return F.date_format(instant, ISO_WITH_OFFSET)
+        # Without a zone the number is a wall time: render it as UTC so no offset is applied twice.
+        return F.date_format(F.to_utc_timestamp(instant, zone), ISO_LOCAL)
     if type_name == "timestamp":
         return F.date_format(column, ISO_WITH_OFFSET)
     if type_name == "timestamp_ntz":
@@ -154,10 +170,14 @@ def read_landing(spark: SparkSession, table: LandingTable, files: list[LandingFi
             .json([str(f.path) for f in jsonl_files])
         )
         frames.append(_with_contract_columns(frame, table))
-    for group in parquet_groups.values():
+    zone = spark.conf.get("spark.sql.session.timeZone") or "UTC"
+    for layout, group in parquet_groups.items():
         frame = spark.read.parquet(*[str(f.path) for f in group])
+        nanos = _nanosecond_timestamps(layout)
         as_strings = [
-            _parquet_value_as_string(F.col(f"`{field.name}`"), field.dataType.typeName()).alias(field.name)
+            _parquet_value_as_string(
+                F.col(f"`{field.name}`"), field.dataType.typeName(), nanos.get(field.name), zone
+            ).alias(field.name)
             for field in frame.schema.fields
             if field.name in table.columns
         ]

@@ -45,6 +45,8 @@ def get_spark(settings: Settings, app_name: str = "accountwatch") -> SparkSessio
         .config("spark.sql.files.openCostInBytes", str(64 << 10))
         # A backfill names thousands of landing files; listing them on the driver beats a Spark job per read.
         .config("spark.sql.sources.parallelPartitionDiscovery.threshold", "100000")
+        # Spark cannot type nanosecond Parquet timestamps; the landing reader converts them from longs.
+        .config("spark.sql.legacy.parquet.nanosAsLong", "true")
         .config("spark.ui.enabled", "false")
         .config("spark.ui.showConsoleProgress", "false")
         .config("spark.databricks.delta.snapshotPartitions", "2")
