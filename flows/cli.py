@@ -18,6 +18,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from schemas.findings import FINDINGS
+
 # No outbound telemetry; its heartbeat also races the no-server mode's SQLite ("database is locked").
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 
@@ -150,17 +152,8 @@ def backfill(
     _run_pipeline("backfill", first, last, landing, lake, config)
 
 
-FINDING_COLUMNS = (
-    "finding_id",
-    "run_date",
-    "detector",
-    "account_id",
-    "subject_id",
-    "severity",
-    "score",
-    "evidence",
-    "rule_version",
-)
+FINDING_COLUMNS = tuple(field.name for field in FINDINGS.fields)
+SHOWN_COLUMNS = ("run_date", "detector", "account_id", "subject_id", "severity", "score", "finding_id")
 
 
 @app.command()
@@ -214,23 +207,10 @@ def findings(
         )
     else:
         table = Table(title=f"Findings {first.isoformat()}..{last.isoformat()} ({len(rows)})")
-        for column in ("run_date", "detector", "account_id", "subject_id", "severity", "score", "finding_id"):
+        for column in SHOWN_COLUMNS:
             table.add_column(column)
         for row in rows:
-            table.add_row(
-                *[
-                    str(row[column] if row[column] is not None else "")
-                    for column in (
-                        "run_date",
-                        "detector",
-                        "account_id",
-                        "subject_id",
-                        "severity",
-                        "score",
-                        "finding_id",
-                    )
-                ]
-            )
+            table.add_row(*[str(row[column] if row[column] is not None else "") for column in SHOWN_COLUMNS])
         Console().print(table)
 
 

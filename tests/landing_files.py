@@ -9,22 +9,11 @@ from pathlib import Path
 
 import pandas as pd
 
-ACCOUNT_HEADER = [
-    "account_id",
-    "account_type",
-    "subject_id",
-    "subject_type",
-    "account_name",
-    "registered_at",
-    "registration_ip",
-    "device_id",
-    "phone",
-    "content_category",
-    "status",
-    "updated_at",
-]
-SUBSCRIPTION_HEADER = ["event_id", "account_id", "user_id", "action", "event_ts", "channel"]
-ENGAGEMENT_HEADER = ["event_id", "account_id", "actor_id", "event_type", "event_ts", "count"]
+from schemas.landing import ACCOUNTS, ENGAGEMENT, SUBSCRIPTIONS
+
+ACCOUNT_HEADER = list(ACCOUNTS.columns)
+SUBSCRIPTION_HEADER = list(SUBSCRIPTIONS.columns)
+ENGAGEMENT_HEADER = list(ENGAGEMENT.columns)
 
 
 def folder(landing: Path, table: str, day: date) -> Path:
