@@ -54,7 +54,8 @@ class Lake:
 
     def __init__(self, spark: SparkSession, root: Path | str, settings: Settings) -> None:
         self.spark = spark
-        self.root = Path(root)
+        # Delta takes a relative location for a table name: always hand it an absolute path.
+        self.root = Path(root).absolute()
         self.settings = settings
         self._ensured: dict[str, DeltaTable] = {}
 

@@ -47,7 +47,8 @@ def days_between(start: date, end: date) -> list[date]:
 
 def list_day_files(landing: Path, table: str, day: date) -> list[LandingFile]:
     """The data files of one table's folder for `day`; hidden and marker files are ignored."""
-    folder = day_folder(landing, table, day)
+    # The JVM resolves relative paths against its own working folder, not Python's.
+    folder = day_folder(Path(landing).absolute(), table, day)
     if not folder.is_dir():
         return []
     found = []

@@ -3,6 +3,7 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 from datetime import date
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -10,6 +11,7 @@ from chispa import assert_df_equality
 from pyspark.sql import functions as F
 
 from jobs.ingest import QuarantineThresholdError, ingest_range
+from jobs.lake import Lake
 from jobs.landing import LandingError
 from tests.landing_files import (
     ACCOUNT_HEADER,
@@ -375,3 +377,12 @@ def test_data_quality_results_are_stored_per_expectation(lake, tmp_path, lenient
         row["expectation"] for row in results
     }
     json.dumps([row.asDict() for row in results], default=str)
+
+
+def test_relative_landing_and_lake_folders_work(spark, tmp_path, lenient, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    quiet_day(Path("landing"), DAY)
+    lake = Lake(spark, Path("data/lake"), lenient)
+    ingest_range(lake, Path("landing"), DAY, DAY, lenient, KEY)
+    assert lake.read("engagement").count() == 2
+    assert (tmp_path / "data" / "lake" / "engagement" / "_delta_log").is_dir()
