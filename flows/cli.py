@@ -86,11 +86,13 @@ def _known_errors() -> tuple[type[BaseException], ...]:
 
 
 def _print_ingest(result: dict) -> None:
+    from jobs.ingest import reasons_in_order
+
     table = Table(title="Ingest")
     for column in ("table", "files", "rows landed", "rows loaded", "quarantined (by reason)"):
         table.add_column(column)
     for name, load in result.items():
-        reasons = ", ".join(f"{reason} {count}" for reason, count in sorted(load["quarantined"].items())) or "-"
+        reasons = ", ".join(f"{reason} {count}" for reason, count in reasons_in_order(load["quarantined"])) or "-"
         table.add_row(name, str(load["files"]), str(load["landed"]), str(load["loaded"]), reasons)
     console.print(table)
 

@@ -17,7 +17,6 @@ from jobs.pii import PHONE_LIKE_RUN, PHONE_PATTERN, phone_block, phone_pseudonym
 from schemas.landing import (
     ACCOUNTS,
     ENGAGEMENT,
-    LANDING_TABLES,
     PUBLIC_ACCOUNT_REQUIRED,
     QUARANTINE_REASONS,
     SUBSCRIPTIONS,
@@ -405,6 +404,3 @@ def _write(lake, start, end, accepted, quarantined, loaded_days, quality_rows, s
 def reasons_in_order(counts: dict[str, int]) -> list[tuple[str, int]]:
     """Quarantine counts in the contract's order of reasons."""
     return [(reason, counts[reason]) for reason in QUARANTINE_REASONS if reason in counts]
-
-
-__all__ = ["LANDING_TABLES", "IngestReport", "QuarantineThresholdError", "ingest_range", "reasons_in_order"]
