@@ -5,11 +5,13 @@ from datetime import date, datetime
 from expectations.runner import validate
 from schemas.events import ENGAGEMENT
 
+DAY = date(2026, 3, 1)
+
 
 def engagement_rows(spark, rows):
     return spark.createDataFrame(
         [
-            (event_id, "pa_1", "op", event_type, datetime(2026, 3, 1, 9), count, date(2026, 3, 1), date(2026, 3, 1), "f", 1)
+            (event_id, "pa_1", "op", event_type, datetime(2026, 3, 1, 9), count, DAY, DAY, "f", 1)
             for event_id, event_type, count in rows
         ],
         ENGAGEMENT,
@@ -32,4 +34,4 @@ def test_engagement_suite_fails_duplicate_ids_and_counts_below_one(spark):
 def test_results_become_dq_rows_for_the_ingest_range(spark):
     outcome = validate("engagement", engagement_rows(spark, [("e1", "login", 1)]))
     rows = outcome.rows(date(2026, 3, 1), date(2026, 3, 2))
-    assert rows and all(row[0] == "engagement" and row[1] == date(2026, 3, 1) and row[2] == date(2026, 3, 2) for row in rows)
+    assert rows and all(row[:3] == ("engagement", DAY, date(2026, 3, 2)) for row in rows)
