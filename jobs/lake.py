@@ -86,12 +86,6 @@ class Lake:
             return self.spark.createDataFrame([], TABLES[name].schema)
         return self.spark.read.format("delta").load(self.path(name))
 
-    def version(self, name: str) -> int | None:
-        """The table's latest version, or None when it does not exist."""
-        if not self.exists(name):
-            return None
-        return int(DeltaTable.forPath(self.spark, self.path(name)).history(1).collect()[0]["version"])
-
     def replace(self, name: str, rows: DataFrame, predicate: str) -> None:
         """Atomically replace the rows matching `predicate` with `rows` (one commit)."""
         self.ensure(name)
