@@ -19,6 +19,8 @@ from jobs.config import Settings
 from schemas.landing import ACCOUNTS, AUDIENCE_EVENT_TYPES, ENGAGEMENT, SUBSCRIPTIONS, LandingTable
 
 SECONDS_PER_DAY = 86_400
+# The planted truth, written beside the landing tables.
+TRUTH_FILE = "truth.json"
 EPOCH = date(1970, 1, 1)
 QUOTA_LIMITS = Settings().quota_limits
 DORMANT_MONTHS = 6
@@ -55,6 +57,30 @@ SUFFIXES = ["日报", "周刊", "观察", "频道", "研究院", "工作室", "�
 LATIN_NAMES = ["Morning Brief", "Tech Notes", "Daily Digest", "Green Kitchen", "Market Watch", "City Walker"]
 SURNAMES = ["Wang", "Li", "Zhang", "Liu", "Chen", "Smith", "O'Brien"]
 NICKNAMES = ["小明", "阿强", "Lily", "晴天", 'the "night" owl', "Chen, Wei", "米粒", "Tom & Jerry", "夏天的风"]
+
+# Bought followers, viral days and registration bursts.
+KEY_TYPES = ("ip", "ip_prefix", "device", "phone_block", "name_pattern")
+# Purchases and viral days fall on this day or later, so every one has five weeks of baseline before it.
+PLANT_FROM_DAY = 35
+# Shorter platforms get no purchases, drip or viral days.
+MIN_SPIKE_PLATFORM_DAYS = 60
+BASELINE_DAYS = 28
+MIN_BOUGHT_FOLLOWS = 40
+# Orders are planned at this multiple of the buyer's expected daily follows, so the realised baseline stays
+# at least four times below them.
+BOUGHT_OVER_USUAL = 6
+MAX_FARM_AGE_DAYS = 20
+DRIP_DAYS = 14
+ESTABLISHED_DAYS = 60
+LURKER_SHARE = 0.15
+SWING_SHARE = 0.05
+MAX_BURST_SECONDS = 3600
+PHONE_PREFIXES = ["13", "15", "18", "17", "19"]
+STEM_HEADS = ["lucky", "sunny", "happy", "super", "little", "golden", "cool", "daily", "magic", "lazy"]
+STEM_TAILS = ["cat", "shop", "star", "fan", "deal", "panda", "bee", "fox", "mango", "wave"]
+CHINESE_STEM_HEADS = ["阳光", "快乐", "幸运", "甜心", "小鹿", "星星", "好物", "每日", "开心", "柠檬"]
+CHINESE_STEM_TAILS = ["小店", "推荐", "星球", "优选", "铺子", "生活", "宝贝", "工坊"]
+PLAIN_STEMS = ["user", "member", "vip", "guest"]
 
 
 class SyntheticPlatformError(ValueError):
@@ -95,6 +121,35 @@ class PlantedTruth:
     bad_rows: dict[str, int]
     # Each planted dormant account's last login or publish day; before `start` for accounts silent all period.
     dormant_last_use: dict[str, date] = field(default_factory=dict)
+    # (buyer, purchase day): the days fake_follower_spike should flag.
+    fake_follower_spike: frozenset[tuple[str, date]] = frozenset()
+    # Per purchase: account_id, date, follows (bought that day), farm (a batch_clusters name).
+    purchases: list[dict] = field(default_factory=list)
+    # Buyer -> (first day, last day) of a slow drip of bought follows: flagging those days is neither required
+    # nor wrong.
+    fake_follower_drip: dict[str, tuple[date, date]] = field(default_factory=dict)
+    # (account, day) of organic viral growth: never to be flagged.
+    viral_days: frozenset[tuple[str, date]] = frozenset()
+    # Every account registered in a planted burst, to be flagged on its registration day.
+    batch_registration: frozenset[str] = frozenset()
+    # Per burst: name, kind (farm, idle_farm, public_batch), shared_keys, registration_day, first_registered_at,
+    # last_registered_at (platform time) and members. `device` means the members take turns on at most six
+    # devices; the other keys are the same for every member.
+    batch_clusters: list[dict] = field(default_factory=list)
+    # campus, family_device, enterprise_office, media_group -> accounts registered alike but organically.
+    batch_negatives: dict[str, list[str]] = field(default_factory=dict)
+
+    def drip_days(self) -> frozenset[tuple[str, date]]:
+        """Every (buyer, day) of a planted drip."""
+        return frozenset(
+            (account_id, first + timedelta(days=offset))
+            for account_id, (first, last) in self.fake_follower_drip.items()
+            for offset in range((last - first).days + 1)
+        )
+
+    def batch_registration_days(self) -> dict[str, date]:
+        """Each planted burst member's registration day: the run date batch_registration should flag it on."""
+        return {member: cluster["registration_day"] for cluster in self.batch_clusters for member in cluster["members"]}
 
     def to_json(self) -> str:
         """The truth as a JSON document with sorted ids."""
@@ -107,6 +162,19 @@ class PlantedTruth:
                 "quota_overrun": sorted(self.quota_overrun),
                 "bad_rows": dict(sorted(self.bad_rows.items())),
                 "dormant_last_use": {key: value.isoformat() for key, value in sorted(self.dormant_last_use.items())},
+                "fake_follower_spike": [[key, day.isoformat()] for key, day in sorted(self.fake_follower_spike)],
+                "purchases": [{**purchase, "date": purchase["date"].isoformat()} for purchase in self.purchases],
+                "fake_follower_drip": {
+                    key: [first.isoformat(), last.isoformat()]
+                    for key, (first, last) in sorted(self.fake_follower_drip.items())
+                },
+                "viral_days": [[key, day.isoformat()] for key, day in sorted(self.viral_days)],
+                "batch_registration": sorted(self.batch_registration),
+                "batch_clusters": [
+                    {**cluster, "registration_day": cluster["registration_day"].isoformat()}
+                    for cluster in self.batch_clusters
+                ],
+                "batch_negatives": {key: sorted(ids) for key, ids in sorted(self.batch_negatives.items())},
             },
             indent=2,
             ensure_ascii=False,
@@ -124,6 +192,23 @@ class PlantedTruth:
             quota_overrun=frozenset(raw["quota_overrun"]),
             bad_rows={str(reason): int(count) for reason, count in raw["bad_rows"].items()},
             dormant_last_use={key: date.fromisoformat(value) for key, value in raw.get("dormant_last_use", {}).items()},
+            fake_follower_spike=frozenset(
+                (key, date.fromisoformat(day)) for key, day in raw.get("fake_follower_spike", [])
+            ),
+            purchases=[
+                {**purchase, "date": date.fromisoformat(purchase["date"])} for purchase in raw.get("purchases", [])
+            ],
+            fake_follower_drip={
+                key: (date.fromisoformat(first), date.fromisoformat(last))
+                for key, (first, last) in raw.get("fake_follower_drip", {}).items()
+            },
+            viral_days=frozenset((key, date.fromisoformat(day)) for key, day in raw.get("viral_days", [])),
+            batch_registration=frozenset(raw.get("batch_registration", [])),
+            batch_clusters=[
+                {**cluster, "registration_day": date.fromisoformat(cluster["registration_day"])}
+                for cluster in raw.get("batch_clusters", [])
+            ],
+            batch_negatives={key: list(ids) for key, ids in raw.get("batch_negatives", {}).items()},
         )
 
 
@@ -441,17 +526,244 @@ def _contact_columns(rng: np.random.Generator, count: int) -> tuple[np.ndarray, 
 @dataclass
 class _Users:
     reg_day: np.ndarray
+    reg_sec: np.ndarray
     suspended_from: np.ndarray
     suspended_until: np.ndarray
     closed_from: np.ndarray
+    # How much a user reads, likes, shares and comments (zero for lurkers), and how readily it follows.
     weight: np.ndarray
+    follow_weight: np.ndarray
 
 
-def _plan_users(rng: np.random.Generator, size: PlatformSize) -> tuple[_Users, np.ndarray, list[tuple]]:
-    """Users' registration and status history; returns the plan, snapshot statuses and change rows."""
-    count, days = size.users, size.days
-    before_start = rng.random(count) < 0.8
-    reg_day = np.where(before_start, rng.integers(-1095, 0, size=count), rng.integers(1, days, size=count))
+@dataclass
+class _Burst:
+    """A planted burst of registrations sharing keys: a farm, an idle farm or a batch of public accounts."""
+
+    name: str
+    kind: str
+    keys: tuple[str, ...]
+    reg_day: int
+    reg_sec: np.ndarray  # seconds into the registration day, ascending: the members in registration order
+    columns: dict[str, np.ndarray]  # registration_ip, device_id, phone and account_name per member
+    members: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))  # account indexes
+
+
+@dataclass
+class _Viral:
+    account: int
+    day: int
+    follows: int  # extra follows on top of the usual ones
+    audience: int  # extra reads and shares
+    from_hour: int
+
+
+@dataclass
+class _Plants:
+    """The planted cases, as account indexes, days and seconds, and the registration columns they override."""
+
+    overrides: list[tuple[np.ndarray, dict[str, np.ndarray]]] = field(default_factory=list)
+    bursts: list[_Burst] = field(default_factory=list)
+    negatives: dict[str, np.ndarray] = field(default_factory=dict)
+    purchases: list[tuple[int, int, str, int]] = field(default_factory=list)  # buyer, day, farm name, follows
+    drip: tuple[int, int, int] | None = None  # buyer, first day, last day
+    viral: list[_Viral] = field(default_factory=list)
+    # Bought follows: day, buyer, farm (index into bursts), member (position in the farm), second of the day.
+    bought: dict[str, np.ndarray] = field(default_factory=dict)
+
+
+def _random_ipv4(rng: np.random.Generator) -> str:
+    first = int(rng.integers(1, 224))
+    second, third, fourth = (int(value) for value in rng.integers(1, 255, size=3))
+    return f"{first}.{second}.{third}.{fourth}"
+
+
+def _random_devices(rng: np.random.Generator, count: int) -> np.ndarray:
+    return np.array([f"{value:016x}" for value in rng.integers(0, 2**63, size=count).tolist()], dtype=object)
+
+
+class _StemPool:
+    """Name stems for planted name patterns (`lucky_cat_017`, `阳光小店23`, `user-0042`), one burst each."""
+
+    def __init__(self, rng: np.random.Generator) -> None:
+        latin = [f"{head}_{tail}" for head in STEM_HEADS for tail in STEM_TAILS]
+        chinese = [f"{head}{tail}" for head in CHINESE_STEM_HEADS for tail in CHINESE_STEM_TAILS]
+        stems = latin + chinese + PLAIN_STEMS
+        self.stems = [stems[index] for index in rng.permutation(len(stems)).tolist()]
+
+    def names(self, rng: np.random.Generator, count: int) -> np.ndarray:
+        """`count` names of one new stem with a rising counter that now and then skips a number."""
+        stem = self.stems.pop()
+        first = int(rng.integers(1, 300))
+        counters = (first + np.cumsum(1 + (rng.random(count) < 0.1)) - 1).tolist()
+        if stem in PLAIN_STEMS:
+            names = [f"{stem}-{counter:04d}" for counter in counters]
+        elif stem.isascii():
+            names = [f"{stem}_{counter:03d}" for counter in counters]
+        else:
+            names = [f"{stem}{counter}" for counter in counters]
+        return np.array(names, dtype=object)
+
+
+def _pick_shared_keys(rng: np.random.Generator) -> tuple[str, ...]:
+    """One to three keys every member shares, plus `device` when the members take turns on a few devices."""
+    network = "ip" if rng.random() < 0.5 else "ip_prefix"
+    pool = [network, "phone_block", "name_pattern"]
+    count = int(rng.choice([1, 2, 3], p=[0.3, 0.45, 0.25]))
+    keys = [pool[index] for index in sorted(rng.choice(len(pool), size=count, replace=False).tolist())]
+    if rng.random() < 0.6:
+        keys.append("device")
+    return tuple(sorted(keys, key=KEY_TYPES.index))
+
+
+def _burst_seconds(rng: np.random.Generator, count: int, max_span: int = MAX_BURST_SECONDS) -> np.ndarray:
+    """Registration seconds of a burst: spread at random inside a span of 2 minutes to `max_span`, one day."""
+    span = int(rng.integers(120, max_span + 1))
+    first = int(rng.integers(3600, SECONDS_PER_DAY - span - 3600))
+    return np.sort(first + rng.integers(0, span + 1, size=count))
+
+
+def _burst_columns(
+    rng: np.random.Generator, count: int, keys: tuple[str, ...], stems: _StemPool, *, public: bool
+) -> dict[str, np.ndarray]:
+    """Registration columns of a burst's members in registration order: shared where `keys` say, else ordinary."""
+    ips, devices, phones = _contact_columns(rng, count)
+    names = np.array([_public_name(rng) if public else _user_name(rng) for _ in range(count)], dtype=object)
+    if "ip" in keys:
+        ips[:] = _random_ipv4(rng)
+    if "ip_prefix" in keys:
+        network = _random_ipv4(rng).rsplit(".", 1)[0]
+        ips[:] = [f"{network}.{octet}" for octet in rng.integers(1, 255, size=count).tolist()]
+    if "device" in keys:
+        shared = _random_devices(rng, int(rng.integers(1, 7)))
+        devices[:] = shared[np.arange(count) % shared.size]
+    if "phone_block" in keys:
+        block = f"{rng.choice(PHONE_PREFIXES)}{int(rng.integers(0, 100_000)):05d}"
+        endings = rng.choice(10_000, size=count, replace=False).tolist()
+        plus = (rng.random(count) < 0.4).tolist()
+        phones[:] = [
+            f"{'+86' if with_plus else ''}{block}{ending:04d}" for ending, with_plus in zip(endings, plus, strict=True)
+        ]
+    if "name_pattern" in keys:
+        names = stems.names(rng, count)
+    return {"registration_ip": ips, "device_id": devices, "phone": phones, "account_name": names}
+
+
+def _plan_public_registrations(
+    rng: np.random.Generator, plan: _PublicPlan, size: PlatformSize, stems: _StemPool, plants: _Plants
+) -> None:
+    """Batches of public accounts registered in a burst, and an enterprise office and a media group that are not."""
+    days = size.days
+    batches = 1 if size.public_accounts < 120 else (2 if size.public_accounts >= 600 else int(rng.integers(1, 3)))
+    for number in range(batches):
+        count = int(rng.integers(10, 15)) if size.public_accounts < 120 else int(rng.integers(10, 31))
+        reg_day = int(rng.integers(1, days))
+        seconds = _burst_seconds(rng, count)
+        keys = _pick_shared_keys(rng)
+        # Each account has a subject of its own, so the batch never touches a quota.
+        members = [
+            plan.add(plan.add_subject("individual"), reg_day, second, "batch_public", days=days)
+            for second in seconds.tolist()
+        ]
+        columns = _burst_columns(rng, count, keys, stems, public=True)
+        burst = _Burst(f"public_batch_{number + 1}", "public_batch", keys, reg_day, seconds, columns, np.array(members))
+        plants.bursts.append(burst)
+        plants.overrides.append((burst.members, columns))
+
+    subject = plan.add_subject("enterprise")
+    reg_day = int(rng.integers(1, days))
+    first = int(rng.integers(9 * 3600, 17 * 3600))
+    seconds = np.sort(first + rng.integers(0, 3600, size=3))
+    office = np.array([plan.add(subject, reg_day, second, "office", days=days) for second in seconds.tolist()])
+    plants.negatives["enterprise_office"] = office
+    plants.overrides.append((office, {"registration_ip": np.full(office.size, _random_ipv4(rng), dtype=object)}))
+
+    # A new account every six days or more, so any two are at least five full days apart whatever the hour.
+    count = int(rng.integers(5, 9))
+    gaps = rng.integers(6, 15, size=count - 1)
+    if int(gaps.sum()) > days - 2:
+        count = min(count, (days - 2) // 6 + 1)
+        gaps = np.full(count - 1, 6)
+    if count >= 2:
+        subject = plan.add_subject("media")
+        first_day = int(rng.integers(1, days - int(gaps.sum())))
+        reg_days = first_day + np.concatenate([[0], np.cumsum(gaps)])
+        media = np.array(
+            [
+                plan.add(subject, reg_day, int(rng.integers(9 * 3600, 18 * 3600)), "media_group", days=days)
+                for reg_day in reg_days.tolist()
+            ]
+        )
+        stem = f"{rng.choice(CITIES)}{rng.choice(TOPICS)}{rng.choice(SUFFIXES)}"
+        columns = {
+            "registration_ip": np.full(count, _random_ipv4(rng), dtype=object),
+            "account_name": np.array([f"{stem} {number}" for number in range(1, count + 1)], dtype=object),
+        }
+        plants.negatives["media_group"] = media
+        plants.overrides.append((media, columns))
+
+
+def _plan_campus(rng: np.random.Generator, size: PlatformSize) -> tuple[np.ndarray, np.ndarray]:
+    """Registration days and seconds of sign-ups behind one campus gateway: 2-3 busy days and a trickle."""
+    days = size.days
+    busy_count = 2 if size.users < 1000 else int(rng.integers(2, 4))
+    busy_days = np.sort(rng.choice(np.arange(1, days), size=busy_count, replace=False))
+    most = int(np.clip(size.users * 0.02, 40, 120))
+    reg_day, reg_sec = [], []
+    for day in busy_days.tolist():
+        count = int(rng.integers(40, most + 1))
+        first = int(rng.integers(7 * 3600 + 1800, 10 * 3600))
+        span = int(rng.integers(8 * 3600, 12 * 3600 + 1))
+        seconds = np.sort(first + rng.integers(0, span + 1, size=count))
+        seconds[0], seconds[-1] = first, first + span
+        reg_day.append(np.full(count, day))
+        reg_sec.append(seconds)
+    quiet_days = np.setdiff1d(np.arange(1, days), busy_days)
+    trickle = [0.92, 0.05, 0.02, 0.01] if size.users < 1000 else [0.55, 0.3, 0.1, 0.05]
+    trickle_days = np.repeat(quiet_days, rng.choice(4, size=quiet_days.size, p=trickle))
+    reg_day.append(trickle_days)
+    reg_sec.append(rng.integers(8 * 3600, 22 * 3600, size=trickle_days.size))
+    return np.concatenate(reg_day).astype(np.int64), np.concatenate(reg_sec).astype(np.int64)
+
+
+def _plan_users(
+    rng: np.random.Generator, size: PlatformSize, first_index: int, plants: _Plants
+) -> tuple[_Users, np.ndarray, list[tuple]]:
+    """Ordinary users' registration and status history; returns the plan, snapshot statuses and change rows.
+
+    The size's users come first, then the campus gateway's sign-ups; `first_index` is the first user's account index.
+    """
+    days, ordinary = size.days, size.users
+    campus_day, campus_sec = _plan_campus(rng, size)
+    count = ordinary + campus_day.size
+    registered_before = rng.random(ordinary) < 0.8
+    reg_day = np.concatenate(
+        [
+            np.where(registered_before, rng.integers(-1095, 0, size=ordinary), rng.integers(1, days, size=ordinary)),
+            campus_day,
+        ]
+    )
+    reg_sec = np.concatenate([rng.integers(7 * 3600, 23 * 3600, size=ordinary), campus_sec])
+    # A family shares one device: its members sign up weeks apart.
+    family = rng.choice(ordinary, size=int(rng.integers(3, 5)), replace=False)
+    gaps = rng.integers(14, 41, size=family.size - 1)
+    last_day = int(rng.integers(days // 2, days))
+    reg_day[family] = last_day - np.concatenate([np.cumsum(gaps[::-1])[::-1], [0]])
+    reg_day[reg_day == 0] = -1
+    campus = first_index + ordinary + np.arange(campus_day.size)
+    plants.negatives["campus"] = campus
+    plants.negatives["family_device"] = first_index + family
+    plants.overrides.append(
+        (
+            campus,
+            {
+                "registration_ip": np.full(campus.size, _random_ipv4(rng), dtype=object),
+                "device_id": _random_devices(rng, campus.size),
+            },
+        )
+    )
+    plants.overrides.append((first_index + family, {"device_id": np.repeat(_random_devices(rng, 1), family.size)}))
+
+    before_start = reg_day < 0
     snapshot = np.full(count, ACTIVE)
     pick = rng.random(count)
     snapshot[before_start & (pick < 0.025)] = SUSPENDED
@@ -482,7 +794,209 @@ def _plan_users(rng: np.random.Generator, size: PlatformSize) -> tuple[_Users, n
             suspended_until[user] = react
             changes.append((user, react, ACTIVE, int(change_sec[user])))
     weight = rng.lognormal(0.0, 1.0, size=count)
-    return _Users(reg_day, suspended_from, suspended_until, closed_from, weight), snapshot, changes
+    # Lurkers never read, like, share or comment, but follow now and then.
+    lurker = rng.random(count) < LURKER_SHARE
+    follow_weight = np.where(lurker, 0.5 * rng.lognormal(0.0, 1.0, size=count), weight)
+    weight[lurker] = 0.0
+    users = _Users(reg_day, reg_sec, suspended_from, suspended_until, closed_from, weight, follow_weight)
+    return users, snapshot, changes
+
+
+def _young_growth(
+    rng: np.random.Generator, plan: _PublicPlan, popularity: np.ndarray, days: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """A few accounts registered during the period whose audience and follows ramp up steeply; (accounts, ramp)."""
+    n_public = popularity.size
+    ramp = np.ones((n_public, days))
+    candidates = np.array(
+        [i for i in range(n_public) if plan.role[i] == "new_normal" and 1 <= plan.reg_day[i] <= days - 43], dtype=int
+    )
+    count = min(candidates.size, max(1, round(0.2 * np.sqrt(n_public))))
+    young = np.sort(rng.choice(candidates, size=count, replace=False)) if count else candidates
+    established = np.quantile(popularity, rng.uniform(0.9, 0.98, size=young.size))
+    for account, target in zip(young.tolist(), established.tolist(), strict=True):
+        rise_days = int(rng.integers(21, 43))
+        floor = rng.uniform(0.02, 0.05)
+        age = np.arange(days) - plan.reg_day[account]
+        ramp[account] = np.where(age < rise_days, floor ** (1 - np.clip(age, 0, None) / rise_days), 1.0)
+        popularity[account] = target
+    return young, ramp
+
+
+def _weekly_swing(
+    rng: np.random.Generator, popularity: np.ndarray, excluded: np.ndarray, start: date, days: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Day-of-week factors for the most popular accounts, weekends far busier or far quieter; (accounts, factors)."""
+    n_public = popularity.size
+    left_out = set(excluded.tolist())
+    ranked = [i for i in np.argsort(-popularity, kind="stable").tolist() if i not in left_out]
+    swing = np.sort(np.array(ranked[: max(1, round(SWING_SHARE * n_public))], dtype=int))
+    weekend = np.array([(start + timedelta(days=day)).weekday() >= 5 for day in range(days)])
+    ratio = rng.uniform(1.5, 2.5, size=swing.size)
+    ratio = np.where(rng.random(swing.size) < 0.6, ratio, 1 / ratio)
+    factors = np.ones((n_public, days))
+    # Scaled to a weekly mean of one: the swing moves an account's audience between days, not its volume.
+    factors[swing] = np.where(weekend[None, :], ratio[:, None], 1.0) / ((5 + 2 * ratio) / 7)[:, None]
+    return swing, factors
+
+
+def _plan_viral_days(
+    rng: np.random.Generator,
+    candidates: np.ndarray,
+    expected_follows: np.ndarray,
+    expected_audience: np.ndarray,
+    size: PlatformSize,
+) -> list[_Viral]:
+    """Organic viral days: 10-40 times the usual follows (at least 60 more) and 5-15 times the reads and shares."""
+    days = size.days
+    if days < MIN_SPIKE_PLATFORM_DAYS or candidates.size == 0:
+        return []
+    count = min(candidates.size, max(1, round(0.27 * np.sqrt(size.public_accounts) - 0.6)))
+    viral = []
+    for account in np.sort(rng.choice(candidates, size=count, replace=False)).tolist():
+        day = int(rng.integers(PLANT_FROM_DAY, days))
+        usual = float(expected_follows[day - BASELINE_DAYS : day, account].mean())
+        follows = max(60, round((rng.uniform(10, 40) - 1) * usual))
+        # Reads and shares are 85% of the audience events.
+        audience = max(5, round((rng.uniform(5, 15) - 1) * 0.85 * float(expected_audience[day, account])))
+        viral.append(_Viral(account, day, follows, audience, int(rng.integers(7, 13))))
+    return viral
+
+
+def _farm_size(rng: np.random.Generator, size: PlatformSize) -> int:
+    if size.users >= 10_000:
+        return int(np.clip(rng.lognormal(np.log(250), 0.7), 60, 900))
+    if size.users >= 2_000:
+        return int(np.clip(rng.lognormal(np.log(120), 0.6), 50, 500))
+    return int(rng.integers(45, 91))
+
+
+def _add_farm(
+    rng: np.random.Generator, plants: _Plants, stems: _StemPool, name: str, kind: str, reg_day: int, count: int
+) -> int:
+    keys = _pick_shared_keys(rng)
+    seconds = _burst_seconds(rng, count)
+    plants.bursts.append(
+        _Burst(name, kind, keys, reg_day, seconds, _burst_columns(rng, count, keys, stems, public=False))
+    )
+    return len(plants.bursts) - 1
+
+
+def _plan_sales(rng: np.random.Generator, days: int, buyers: list[int], twice: int) -> list[tuple[list[int], int]]:
+    """(buyers, day) per farm's sale: one or two farms split an order across buyers, `twice` buyers buy twice."""
+    purchases = len(buyers) + twice
+    lockstep = [2] if purchases < 5 else ([3] if purchases < 10 else [3, 2])
+    twice_buyers, fresh = buyers[:twice], iter(buyers[twice:])
+    sales: list[tuple[list[int], int]] = []
+    for number, buyer in enumerate(twice_buyers):
+        first_day = int(rng.integers(PLANT_FROM_DAY, days - 14))
+        partners = [next(fresh) for _ in range(lockstep[number] - 1)] if number < len(lockstep) else []
+        sales.append(([buyer, *partners], first_day))
+        sales.append(([buyer], int(rng.integers(first_day + 14, days))))
+    for together in lockstep[twice:]:
+        sales.append(([next(fresh) for _ in range(together)], int(rng.integers(PLANT_FROM_DAY, days))))
+    return sales + [([buyer], int(rng.integers(PLANT_FROM_DAY, days))) for buyer in fresh]
+
+
+def _plan_purchases(
+    rng: np.random.Generator,
+    size: PlatformSize,
+    sales: list[tuple[list[int], int]],
+    expected_follows: np.ndarray,
+    stems: _StemPool,
+    plants: _Plants,
+) -> list[tuple[np.ndarray, ...]]:
+    """A farm per sale, registered 1-20 days before it, and its follows: (day, buyer, farm, member, second)."""
+    bought: list[tuple[np.ndarray, ...]] = []
+    big_farms = 2 if size.users >= 10_000 else 0
+    for number, (buyers, day) in enumerate(sales):
+        usual = expected_follows[day - BASELINE_DAYS : day, buyers].mean(axis=0)
+        needs = np.maximum(MIN_BOUGHT_FOLLOWS, np.ceil(BOUGHT_OVER_USUAL * usual)).astype(int).tolist()
+        if len(buyers) == 1 and big_farms:
+            farm_size, big_farms = int(rng.integers(1000, 2001)), big_farms - 1
+        else:
+            farm_size = _farm_size(rng, size)
+        farm_size = max(farm_size, max(needs) + int(rng.integers(0, 20)))
+        reg_day = day - int(rng.integers(1, MAX_FARM_AGE_DAYS + 1))
+        farm = _add_farm(rng, plants, stems, f"farm_{number + 1:02d}", "farm", reg_day, farm_size)
+        window_start = int(rng.integers(8 * 3600, 17 * 3600 + 1))
+        window_length = int(rng.integers(3600, 6 * 3600 + 1))
+        # Every buyer of the sale gets the same members first, each at its own place in the delivery: the farm
+        # follows in lockstep.
+        pace = rng.random(farm_size)
+        queue = rng.permutation(farm_size)
+        for buyer, need in zip(buyers, needs, strict=True):
+            follows = int(rng.integers(need, max(need, int(0.9 * farm_size)) + 1))
+            start_sec = window_start + int(rng.integers(0, 900))
+            length = int(np.clip(window_length + int(rng.integers(-900, 901)), 3600, 6 * 3600))
+            members = queue[:follows]
+            seconds = start_sec + (pace[members] * (length - 120)).astype(np.int64) + rng.integers(0, 121, follows)
+            bought.append((np.full(follows, day), np.full(follows, buyer), np.full(follows, farm), members, seconds))
+            plants.purchases.append((buyer, day, plants.bursts[farm].name, follows))
+    return bought
+
+
+def _plan_drip(
+    rng: np.random.Generator, days: int, buyer: int, stems: _StemPool, plants: _Plants
+) -> tuple[np.ndarray, ...]:
+    """20-40 bought follows a day for two weeks from one or two farms, every follower a different member."""
+    first_day = int(rng.integers(PLANT_FROM_DAY, days - DRIP_DAYS + 1))
+    per_day = rng.integers(20, 41, size=DRIP_DAYS)
+    total = int(per_day.sum())
+    parts = [total] if rng.random() < 0.5 else [total // 2, total - total // 2]
+    farms: list[np.ndarray] = []
+    members: list[np.ndarray] = []
+    for number, part in enumerate(parts):
+        count = part + int(rng.integers(0, 40))
+        reg_day = first_day - int(rng.integers(1, MAX_FARM_AGE_DAYS + 1))
+        farms.append(np.full(count, _add_farm(rng, plants, stems, f"drip_farm_{number + 1}", "farm", reg_day, count)))
+        members.append(np.arange(count))
+    picked = rng.permutation(sum(farm.size for farm in farms))[:total]
+    plants.drip = (buyer, first_day, first_day + DRIP_DAYS - 1)
+    return (
+        np.repeat(first_day + np.arange(DRIP_DAYS), per_day),
+        np.full(total, buyer),
+        np.concatenate(farms)[picked],
+        np.concatenate(members)[picked],
+        rng.integers(8 * 3600, 22 * 3600, size=total),
+    )
+
+
+def _plan_bought_followers(
+    rng: np.random.Generator,
+    size: PlatformSize,
+    candidates: np.ndarray,
+    expected_follows: np.ndarray,
+    stems: _StemPool,
+    plants: _Plants,
+) -> None:
+    """Farms registered in bursts, their purchases, a drip (platforms of 120 public accounts up) and an idle farm."""
+    days = size.days
+    bought: list[tuple[np.ndarray, ...]] = []
+    drip = size.public_accounts >= 120
+    # At least a split order to two buyers and a second purchase by one of them.
+    purchases = max(3, round(0.5 * np.sqrt(size.public_accounts) - 0.65))
+    twice = 1 if purchases < 10 else 2
+    distinct_buyers = purchases - twice
+    if days >= MIN_SPIKE_PLATFORM_DAYS and candidates.size >= distinct_buyers + drip:
+        buyers = rng.choice(candidates, size=distinct_buyers + drip, replace=False).tolist()
+        drip_buyer = buyers.pop() if drip else None
+        bought += _plan_purchases(rng, size, _plan_sales(rng, days, buyers, twice), expected_follows, stems, plants)
+        if drip_buyer is not None:
+            bought.append(_plan_drip(rng, days, drip_buyer, stems, plants))
+
+    if size.users >= 10_000:
+        idle_size = int(rng.integers(800, 2001))
+    elif size.users >= 2_000:
+        idle_size = int(rng.integers(300, 801))
+    else:
+        idle_size = int(rng.integers(25, 61))
+    _add_farm(rng, plants, stems, "idle_farm_1", "idle_farm", int(rng.integers(1, days)), idle_size)
+    names = ("day", "account", "farm", "member", "second")
+    plants.bought = {
+        name: np.concatenate([part[position] for part in bought]).astype(np.int64) if bought else np.zeros(0, np.int64)
+        for position, name in enumerate(names)
+    }
 
 
 def _build_accounts(
@@ -491,41 +1005,64 @@ def _build_accounts(
     users: _Users,
     user_snapshot: np.ndarray,
     user_changes: list[tuple],
-    size: PlatformSize,
+    plants: _Plants,
     start: date,
     extra_accounts: int,
 ) -> _Accounts:
-    n_public, n_users = len(plan.subject), size.users
-    total = n_public + n_users + extra_accounts
+    """Public accounts, ordinary users, farm users (laid out here, burst by burst) and the bad rows' accounts."""
+    n_public, n_users = len(plan.subject), users.reg_day.size
+    farms = [burst for burst in plants.bursts if burst.kind != "public_batch"]
+    first_farm_user = n_public + n_users
+    for burst in farms:
+        burst.members = first_farm_user + np.arange(burst.reg_sec.size)
+        first_farm_user += burst.reg_sec.size
+        plants.overrides.append((burst.members, burst.columns))
+    n_farm = first_farm_user - n_public - n_users
+    all_users = n_users + n_farm
+    total = n_public + all_users + extra_accounts
     start_sec = (start - EPOCH).days * SECONDS_PER_DAY
     public_ids = _unique_ids(rng, "pa", 7, n_public)
-    user_ids = _unique_ids(rng, "u", 8, n_users + extra_accounts)
+    user_ids = _unique_ids(rng, "u", 8, all_users + extra_accounts)
     subject_ids = _unique_ids(rng, "sb", 7, len(plan.subject_type) + extra_accounts)
     subject_index = np.array(plan.subject)
-    account_type = np.array(["public"] * n_public + ["user"] * n_users + ["public"] * extra_accounts, dtype=object)
+    account_type = np.array(["public"] * n_public + ["user"] * all_users + ["public"] * extra_accounts, dtype=object)
     # The bad rows' made-up accounts are public accounts of subjects of their own, so they never touch a quota.
     subject_id = np.concatenate(
-        [subject_ids[subject_index], np.full(n_users, None, dtype=object), subject_ids[len(plan.subject_type) :]]
+        [subject_ids[subject_index], np.full(all_users, None, dtype=object), subject_ids[len(plan.subject_type) :]]
     )
     subject_type = np.concatenate(
         [
             np.array(plan.subject_type, dtype=object)[subject_index],
-            np.full(n_users, None, dtype=object),
+            np.full(all_users, None, dtype=object),
             np.full(extra_accounts, "individual", dtype=object),
         ]
     )
-    names = [_public_name(rng) for _ in range(n_public)] + [_user_name(rng) for _ in range(n_users + extra_accounts)]
+    # Farm users' names come with their burst's registration columns.
+    names = (
+        [_public_name(rng) for _ in range(n_public)]
+        + [_user_name(rng) for _ in range(n_users)]
+        + [None] * n_farm
+        + [_user_name(rng) for _ in range(extra_accounts)]
+    )
     ips, devices, phones = _contact_columns(rng, total)
     categories = np.full(total, None, dtype=object)
     categories[:n_public] = rng.choice(CATEGORIES, size=n_public)
     categories[:n_public][rng.random(n_public) < 0.1] = None
 
-    reg_day = np.concatenate([np.array(plan.reg_day), users.reg_day, np.full(extra_accounts, -30)])
-    reg_sec = np.concatenate([np.array(plan.reg_sec), rng.integers(7 * 3600, 23 * 3600, size=n_users + extra_accounts)])
-    reg_local_sec = start_sec + reg_day * SECONDS_PER_DAY + reg_sec
+    farm_reg_day = [np.full(burst.reg_sec.size, burst.reg_day) for burst in farms]
+    reg_day = np.concatenate([np.array(plan.reg_day), users.reg_day, *farm_reg_day, np.full(extra_accounts, -30)])
+    reg_sec = np.concatenate(
+        [
+            np.array(plan.reg_sec),
+            users.reg_sec,
+            *[burst.reg_sec for burst in farms],
+            rng.integers(7 * 3600, 23 * 3600, size=extra_accounts),
+        ]
+    )
+    reg_local_sec = start_sec + reg_day.astype(np.int64) * SECONDS_PER_DAY + reg_sec
 
-    snapshot_status = np.concatenate([np.array(plan.snapshot_status), user_snapshot])
-    known = n_public + n_users
+    snapshot_status = np.concatenate([np.array(plan.snapshot_status), user_snapshot, np.full(n_farm, ACTIVE)])
+    known = n_public + all_users
     existing = np.flatnonzero(reg_day[:known] < 0)
     # The snapshot is exported around midnight before the first day.
     snapshot_updated = start_sec + np.where(
@@ -540,7 +1077,7 @@ def _build_accounts(
     ]
     change_rows += [(n_public + user, day, status, sec) for user, day, status, sec in user_changes]
     changes = np.array(change_rows, dtype=np.int64).reshape(-1, 4)
-    return _Accounts(
+    accounts = _Accounts(
         account_id=np.concatenate([public_ids, user_ids]),
         account_type=account_type,
         subject_id=subject_id,
@@ -558,6 +1095,10 @@ def _build_accounts(
             [snapshot_updated, reg_local_sec[registered], start_sec + changes[:, 1] * SECONDS_PER_DAY + changes[:, 3]]
         ),
     )
+    for index, columns in plants.overrides:
+        for name, values in columns.items():
+            getattr(accounts, name)[index] = values
+    return accounts
 
 
 def _status_matrix(plan: _PublicPlan, days: int) -> np.ndarray:
@@ -656,6 +1197,7 @@ class _World:
     accounts: _Accounts
     users: _Users
     n_public: int
+    first_extra: int  # account index of the bad rows' first made-up account
     operator_start: np.ndarray
     operator_count: np.ndarray
     operator_ids: np.ndarray
@@ -666,10 +1208,11 @@ class _World:
     reg_sec: np.ndarray
     react_day: np.ndarray
     react_sec: np.ndarray
-    popularity: np.ndarray
-    dormant_after: np.ndarray
+    account_weight: np.ndarray  # days x public accounts: each account's share of the day's audience and follows
     audience_per_day: np.ndarray
     follows_per_day: np.ndarray
+    plants: _Plants
+    bought_user: np.ndarray  # account index of each bought follow's farm member
 
 
 class _EventFactory:
@@ -678,36 +1221,64 @@ class _EventFactory:
     def __init__(self, world: _World) -> None:
         self.world = world
         self.next_event = 0
-        capacity = int(world.follows_per_day.sum()) + 1
+        capacity = int(world.follows_per_day.sum()) + sum(viral.follows for viral in world.plants.viral) + 1
         self.followed_account = np.empty(capacity, dtype=np.int64)
         self.followed_user = np.empty(capacity, dtype=np.int64)
         self.follow_count = 0
+        # Audience events with an actor per user so far: viral followers are users with activity before the day.
+        self.user_activity = np.zeros(world.users.reg_day.size, dtype=np.int64)
 
     def _event_ids(self, count: int) -> np.ndarray:
         numbers = np.arange(self.next_event, self.next_event + count)
         self.next_event += count
         return np.char.add("ev", np.char.zfill(numbers.astype(str), 10)).astype(object)
 
-    def _audience_accounts(self, day: int) -> np.ndarray:
-        world = self.world
-        alive = world.status[:, day] == ACTIVE
-        if day > 0:
-            alive &= world.status[:, day - 1] == ACTIVE
-        alive &= world.reg_day < day
-        # Audiences keep reading a dormant account, just less.
-        fading = np.where(world.dormant_after < day, 0.3, 1.0)
-        return world.popularity * fading * alive
-
     def _active_users(self, day: int) -> np.ndarray:
         users = self.world.users
         suspended = (users.suspended_from <= day) & (day <= users.suspended_until)
         return (users.reg_day < day) & ~suspended & (day < users.closed_from)
 
+    def _viral(self, rng: np.random.Generator, day: int, active: np.ndarray) -> tuple[_Rows, _Rows]:
+        """Extra reads, shares and follows of the day's viral accounts, from established users active before."""
+        users = self.world.users
+        pool = np.flatnonzero(
+            active & (users.reg_day <= day - ESTABLISHED_DAYS) & (users.weight > 0) & (self.user_activity > 0)
+        )
+        parts: dict[str, list[np.ndarray]] = {"account": [], "audience_account": [], "follower": [], "actor": []}
+        seconds: dict[str, list[np.ndarray]] = {"follow": [], "audience": []}
+        for viral in self.world.plants.viral:
+            if viral.day != day or pool.size == 0:
+                continue
+            hours = np.where(np.arange(24) >= viral.from_hour, AUDIENCE_HOURS, 0.0)
+            chance = users.weight[pool] / users.weight[pool].sum()
+            followers = rng.choice(pool, size=min(viral.follows, pool.size), replace=False, p=chance)
+            parts["account"].append(np.full(followers.size, viral.account))
+            parts["follower"].append(followers)
+            seconds["follow"].append(_random_seconds(rng, hours, followers.size))
+            parts["audience_account"].append(np.full(viral.audience, viral.account))
+            parts["actor"].append(rng.choice(pool, size=viral.audience, p=chance))
+            seconds["audience"].append(_random_seconds(rng, hours, viral.audience))
+        joined = {name: np.concatenate(values) if values else np.zeros(0, np.int64) for name, values in parts.items()}
+        follow_sec, audience_sec = (
+            np.concatenate(values) if values else np.zeros(0, np.int64) for values in seconds.values()
+        )
+        audience_types = np.where(rng.random(joined["actor"].size) < 0.94, "read", "share").astype(object)
+        engagement = _Rows(
+            {
+                "account": joined["audience_account"],
+                "actor": joined["actor"],
+                "event_type": audience_types,
+                "second": audience_sec,
+            }
+        )
+        follows = _Rows({"account": joined["account"], "user": joined["follower"], "second": follow_sec})
+        return engagement, follows
+
     def day(self, rng: np.random.Generator, day: int) -> tuple[_Rows, _Rows]:
         """Engagement and subscription events that happened on `day` (platform time), ids assigned."""
         world = self.world
         day_start = (world.start - EPOCH).days * SECONDS_PER_DAY + day * SECONDS_PER_DAY
-        user_ids = world.accounts.account_id[world.n_public : world.n_public + world.size.users]
+        user_ids = world.accounts.account_id[world.n_public : world.n_public + world.users.reg_day.size]
 
         using = np.flatnonzero(world.logins[:, day])
         login_accounts = np.repeat(using, world.logins[using, day])
@@ -725,11 +1296,13 @@ class _EventFactory:
         operator_pick = rng.integers(0, 1 << 30, size=use_accounts.size) % world.operator_count[use_accounts]
         operators = world.operator_ids[world.operator_start[use_accounts] + operator_pick]
 
-        weights = self._audience_accounts(day)
-        user_weights = world.users.weight * self._active_users(day)
-        audience_count = int(world.audience_per_day[day]) if weights.sum() > 0 and user_weights.sum() > 0 else 0
+        weights = world.account_weight[day]
+        active = self._active_users(day)
+        audience_weights = world.users.weight * active
+        follow_weights = world.users.follow_weight * active
+        audience_count = int(world.audience_per_day[day]) if weights.sum() > 0 and audience_weights.sum() > 0 else 0
         audience_accounts = _weighted_choice(rng, weights, audience_count)
-        audience_users = _weighted_choice(rng, user_weights, audience_count)
+        audience_users = _weighted_choice(rng, audience_weights, audience_count)
         audience_types = np.array(AUDIENCE_EVENT_TYPES, dtype=object)[
             rng.choice(4, size=audience_count, p=[0.8, 0.1, 0.05, 0.05])
         ]
@@ -738,48 +1311,79 @@ class _EventFactory:
         aggregated = rng.random(audience_count) < np.where(is_read, 0.25, 0.05)
         counts[aggregated] += rng.geometric(np.where(is_read, 0.3, 0.5)[aggregated])
         actors = user_ids[audience_users].copy()
-        actors[is_read & (rng.random(audience_count) < 0.02)] = None
+        anonymous = is_read & (rng.random(audience_count) < 0.02)
+        actors[anonymous] = None
+        viral_audience, viral_follows = self._viral(rng, day, active)
+        self.user_activity += np.bincount(audience_users[~anonymous], minlength=self.user_activity.size)
+        extra = len(viral_audience)
 
         engagement = _Rows(
             {
-                "account": np.concatenate([use_accounts, audience_accounts]),
-                "actor_id": np.concatenate([operators, actors]),
-                "event_type": np.concatenate([use_types, audience_types]),
+                "account": np.concatenate([use_accounts, audience_accounts, viral_audience.columns["account"]]),
+                "actor_id": np.concatenate([operators, actors, user_ids[viral_audience.columns["actor"]]]),
+                "event_type": np.concatenate([use_types, audience_types, viral_audience.columns["event_type"]]),
                 "local_sec": day_start
-                + np.concatenate([use_seconds, _random_seconds(rng, AUDIENCE_HOURS, audience_count)]),
-                "count": np.concatenate([np.ones(use_accounts.size, dtype=np.int64), counts]),
-                "may_be_late": np.concatenate([~anchored_on_reactivation, np.ones(audience_count, dtype=bool)]),
+                + np.concatenate(
+                    [
+                        use_seconds,
+                        _random_seconds(rng, AUDIENCE_HOURS, audience_count),
+                        viral_audience.columns["second"],
+                    ]
+                ),
+                "count": np.concatenate([np.ones(use_accounts.size, dtype=np.int64), counts, np.ones(extra, np.int64)]),
+                "may_be_late": np.concatenate([~anchored_on_reactivation, np.ones(audience_count + extra, dtype=bool)]),
                 "audience": np.concatenate(
-                    [np.zeros(use_accounts.size, dtype=bool), np.ones(audience_count, dtype=bool)]
+                    [np.zeros(use_accounts.size, dtype=bool), np.ones(audience_count + extra, dtype=bool)]
                 ),
             }
         )
 
-        follow_total = int(world.follows_per_day[day]) if weights.sum() > 0 and user_weights.sum() > 0 else 0
+        follow_total = int(world.follows_per_day[day]) if weights.sum() > 0 and follow_weights.sum() > 0 else 0
         follows = int(rng.binomial(follow_total, FOLLOW_SHARE))
-        follow_accounts = _weighted_choice(rng, weights, follows)
-        follow_users = _weighted_choice(rng, user_weights, follows)
+        follow_accounts = np.concatenate([_weighted_choice(rng, weights, follows), viral_follows.columns["account"]])
+        follow_users = np.concatenate([_weighted_choice(rng, follow_weights, follows), viral_follows.columns["user"]])
+        follow_sec = np.concatenate([_random_seconds(rng, AUDIENCE_HOURS, follows), viral_follows.columns["second"]])
         unfollows = follow_total - follows if self.follow_count else 0
         earlier = rng.integers(0, max(self.follow_count, 1), size=unfollows)
         unfollow_accounts = self.followed_account[earlier]
         unfollow_users = self.followed_user[earlier]
-        still_there = (weights[unfollow_accounts] > 0) & (user_weights[unfollow_users] > 0)
+        still_there = (weights[unfollow_accounts] > 0) & (follow_weights[unfollow_users] > 0)
         unfollow_accounts, unfollow_users = unfollow_accounts[still_there], unfollow_users[still_there]
-        self.followed_account[self.follow_count : self.follow_count + follows] = follow_accounts
-        self.followed_user[self.follow_count : self.follow_count + follows] = follow_users
-        self.follow_count += follows
-        sub_count = follows + unfollow_accounts.size
+        organic = follow_accounts.size
+        self.followed_account[self.follow_count : self.follow_count + organic] = follow_accounts
+        self.followed_user[self.follow_count : self.follow_count + organic] = follow_users
+        self.follow_count += organic
+        # Bought follows are never unfollowed and always land in their own day's folder.
+        bought = world.plants.bought
+        first, last = np.searchsorted(bought["day"], [day, day + 1])
+        organic_count = organic + unfollow_accounts.size
+        sub_count = organic_count + last - first
         channels = CHANNELS[rng.choice(CHANNELS.size, size=sub_count, p=CHANNEL_SHARE)].astype(object)
         channels[rng.random(sub_count) < 0.05] = None
         subscriptions = _Rows(
             {
-                "account": np.concatenate([follow_accounts, unfollow_accounts]),
-                "user_id": user_ids[np.concatenate([follow_users, unfollow_users])],
-                "action": np.array(["follow"] * follows + ["unfollow"] * unfollow_accounts.size, dtype=object),
-                "local_sec": day_start + _random_seconds(rng, AUDIENCE_HOURS, sub_count),
+                "account": np.concatenate([follow_accounts, unfollow_accounts, bought["account"][first:last]]),
+                "user_id": np.concatenate(
+                    [
+                        user_ids[np.concatenate([follow_users, unfollow_users])],
+                        world.accounts.account_id[world.bought_user[first:last]],
+                    ]
+                ),
+                "action": np.array(
+                    ["follow"] * organic + ["unfollow"] * unfollow_accounts.size + ["follow"] * (last - first),
+                    dtype=object,
+                ),
+                "local_sec": day_start
+                + np.concatenate(
+                    [
+                        follow_sec,
+                        _random_seconds(rng, AUDIENCE_HOURS, unfollow_accounts.size),
+                        bought["second"][first:last],
+                    ]
+                ),
                 "channel": channels,
-                "may_be_late": np.ones(sub_count, dtype=bool),
-                "audience": np.ones(sub_count, dtype=bool),
+                "may_be_late": np.arange(sub_count) < organic_count,
+                "audience": np.arange(sub_count) < organic_count,
             }
         )
         return self._with_ids(engagement), self._with_ids(subscriptions)
@@ -859,10 +1463,12 @@ def _plan_event_bad_rows(
             rows = expected_rows[table]
             days = np.arange(REUSE_DAYS_BACK + 2, rows.size)
             busy = days[rows[days] >= ROWS_PER_BAD_ROW]
-            if busy.size == 0:
-                # Small platforms: the busiest days still keep one bad row far below the 5% quarantine limit.
-                busy = days[rows[days] >= max(SMALL_DAY_ROWS, np.quantile(rows[days], 0.75))]
             candidates = [int(day) for day in busy if (table, int(day)) not in planned]
+            if not candidates:
+                # Small platforms (or a few odd busy days): the busiest days still keep one bad row far below the
+                # 5% quarantine limit.
+                busy = days[rows[days] >= max(SMALL_DAY_ROWS, np.quantile(rows[days], 0.75))]
+                candidates = [int(day) for day in busy if (table, int(day)) not in planned]
             if candidates:
                 planned[(table, int(rng.choice(candidates)))] = (reason, variant)
     return planned
@@ -964,7 +1570,7 @@ def _account_rows(
 
 def _bad_account_rows(rng: np.random.Generator, world: _World, count: int) -> list[tuple[str, _Rows]]:
     """Snapshot rows of made-up accounts, each bad for one reason; they go to day one's big snapshot."""
-    first_extra = world.n_public + world.size.users
+    first_extra = world.first_extra
     start_sec = (world.start - EPOCH).days * SECONDS_PER_DAY
     bad_rows = []
     for offset in range(count):
@@ -1051,12 +1657,15 @@ def _build_world(
     rng: np.random.Generator, size: PlatformSize, start: date, time_zone: str, extra_accounts: int
 ) -> tuple[_World, _PublicPlan]:
     end = start + timedelta(days=size.days - 1)
+    days = size.days
     plan = _PublicPlan()
-    _plan_quota_scenarios(rng, plan, size.days, full=size.public_accounts >= 120)
+    plants = _Plants()
+    stems = _StemPool(rng)
+    _plan_quota_scenarios(rng, plan, days, full=size.public_accounts >= 120)
     _plan_regular_public(rng, plan, size, start, end)
-    users, user_snapshot, user_changes = _plan_users(rng, size)
-    accounts = _build_accounts(rng, plan, users, user_snapshot, user_changes, size, start, extra_accounts)
+    _plan_public_registrations(rng, plan, size, stems, plants)
     n_public = len(plan.subject)
+    users, user_snapshot, user_changes = _plan_users(rng, size, n_public, plants)
 
     # Operators belong to a subject and may run several of its accounts.
     operators_per_subject = rng.integers(1, 4, size=len(plan.subject_type))
@@ -1064,7 +1673,7 @@ def _build_world(
     operator_ids = _unique_ids(rng, "op_", 7, int(operators_per_subject.sum()))
     subject_index = np.array(plan.subject)
 
-    status = _status_matrix(plan, size.days)
+    status = _status_matrix(plan, days)
     use = _use_matrix(rng, plan, status)
     logins = (use * (1 + rng.poisson(0.4, size=use.shape))).astype(np.int64)
     publishes = (use * rng.poisson(0.6, size=use.shape)).astype(np.int64)
@@ -1080,6 +1689,41 @@ def _build_world(
     audience_total = max(size.events - int(logins.sum() + publishes.sum()), 0)
     subscription_total = int(audience_total * SUBSCRIPTION_SHARE)
     audience_total -= subscription_total
+
+    popularity = rng.lognormal(0.0, 1.6, size=n_public)
+    young, ramp = _young_growth(rng, plan, popularity, days)
+    swing, weekday_factor = _weekly_swing(rng, popularity, young, start, days)
+    day_index = np.arange(days)
+    reg_day = np.array(plan.reg_day)
+    alive = status == ACTIVE
+    alive[:, 1:] &= status[:, :-1] == ACTIVE
+    alive &= reg_day[:, None] < day_index[None, :]
+    # Audiences keep reading a dormant account, just less.
+    fading = np.where(dormant_after[:, None] < day_index[None, :], 0.3, 1.0)
+    base_weight = popularity[:, None] * fading * alive * ramp
+    account_weight = base_weight * weekday_factor
+    base_total, weight_total = base_weight.sum(axis=0), account_weight.sum(axis=0)
+    volume = np.divide(weight_total, base_total, out=np.ones(days), where=base_total > 0)
+    audience_per_day = np.round(rng.multinomial(audience_total, _day_weights(rng, start, days)) * volume)
+    follows_per_day = np.round(rng.multinomial(subscription_total, _day_weights(rng, start, days)) * volume)
+    share = np.divide(account_weight, weight_total, out=np.zeros_like(account_weight), where=weight_total > 0).T
+    expected_follows = share * (FOLLOW_SHARE * follows_per_day)[:, None]
+
+    swinging = set(swing.tolist())
+    normal = np.array([i for i in range(n_public) if plan.role[i] == "normal" and i not in swinging], dtype=int)
+    # Viral accounts come from the better-read ordinary accounts, so a five-fold rise in reads is plain to see.
+    by_popularity = normal[np.argsort(-popularity[normal], kind="stable")]
+    viral_pool = by_popularity[: max(1, int(0.4 * by_popularity.size))]
+    plants.viral = _plan_viral_days(rng, viral_pool, expected_follows, share * audience_per_day[:, None], size)
+    viral_accounts = {viral.account for viral in plants.viral}
+    buyer_pool = np.array([i for i in normal.tolist() if i not in viral_accounts], dtype=int)
+    _plan_bought_followers(rng, size, buyer_pool, expected_follows, stems, plants)
+
+    accounts = _build_accounts(rng, plan, users, user_snapshot, user_changes, plants, start, extra_accounts)
+    in_order = np.lexsort((plants.bought["second"], plants.bought["day"]))
+    plants.bought = {name: values[in_order] for name, values in plants.bought.items()}
+    farm_first_user = np.array([burst.members[0] if burst.members.size else -1 for burst in plants.bursts], dtype=int)
+    bought_user = farm_first_user[plants.bought["farm"]] + plants.bought["member"]
     world = _World(
         size=size,
         start=start,
@@ -1087,20 +1731,22 @@ def _build_world(
         accounts=accounts,
         users=users,
         n_public=n_public,
+        first_extra=accounts.account_id.size - extra_accounts,
         operator_start=subject_operator_start[subject_index],
         operator_count=operators_per_subject[subject_index],
         operator_ids=operator_ids,
         status=status,
         logins=logins,
         publishes=publishes,
-        reg_day=np.array(plan.reg_day),
+        reg_day=reg_day,
         reg_sec=np.array(plan.reg_sec, dtype=np.int64),
         react_day=react_day,
         react_sec=react_sec,
-        popularity=rng.lognormal(0.0, 1.6, size=n_public),
-        dormant_after=dormant_after,
-        audience_per_day=rng.multinomial(audience_total, _day_weights(rng, start, size.days)),
-        follows_per_day=rng.multinomial(subscription_total, _day_weights(rng, start, size.days)),
+        account_weight=np.ascontiguousarray(account_weight.T),
+        audience_per_day=audience_per_day.astype(np.int64),
+        follows_per_day=follows_per_day.astype(np.int64),
+        plants=plants,
+        bought_user=bought_user,
     )
     return world, plan
 
@@ -1117,6 +1763,63 @@ def _planted_quota(plan: _PublicPlan, accounts: _Accounts) -> frozenset[str]:
         )
         planted.update(str(accounts.account_id[index]) for index in ordered[limit:])
     return frozenset(planted)
+
+
+def _planted_truth(world: _World, plan: _PublicPlan, seed: int, bad_counts: dict[str, int]) -> PlantedTruth:
+    """The truth of a generated world, ids sorted."""
+    ids, plants, start = world.accounts.account_id, world.plants, world.start
+
+    def day_of(offset: int) -> date:
+        return start + timedelta(days=int(offset))
+
+    dormant = [i for i in range(len(plan.subject)) if plan.role[i] == "dormant"]
+    purchases = sorted(
+        (
+            {"account_id": str(ids[buyer]), "date": day_of(day), "follows": int(follows), "farm": farm}
+            for buyer, day, farm, follows in plants.purchases
+        ),
+        key=lambda purchase: (purchase["date"], purchase["account_id"], purchase["farm"]),
+    )
+    clusters = []
+    for burst in plants.bursts:
+        day_start = (start - EPOCH).days * SECONDS_PER_DAY + burst.reg_day * SECONDS_PER_DAY
+        local, _ = _local_and_utc(day_start + burst.reg_sec[[0, -1]], world.time_zone)
+        first, last = np.datetime_as_string(local.astype("datetime64[s]"), unit="s").tolist()
+        clusters.append(
+            {
+                "name": burst.name,
+                "kind": burst.kind,
+                "shared_keys": list(burst.keys),
+                "registration_day": day_of(burst.reg_day),
+                "first_registered_at": first,
+                "last_registered_at": last,
+                "members": sorted(str(ids[index]) for index in burst.members.tolist()),
+            }
+        )
+    clusters.sort(key=lambda cluster: (cluster["registration_day"], cluster["name"]))
+    drip = {}
+    if plants.drip is not None:
+        buyer, first_day, last_day = plants.drip
+        drip[str(ids[buyer])] = (day_of(first_day), day_of(last_day))
+    return PlantedTruth(
+        start=start,
+        end=day_of(world.size.days - 1),
+        seed=seed,
+        dormant_account=frozenset(str(ids[i]) for i in dormant),
+        quota_overrun=_planted_quota(plan, world.accounts),
+        bad_rows={reason: count for reason, count in bad_counts.items() if count},
+        dormant_last_use={str(ids[i]): day_of(plan.last_use[i] or 0) for i in dormant},
+        fake_follower_spike=frozenset((str(ids[buyer]), day_of(day)) for buyer, day, _, _ in plants.purchases),
+        purchases=purchases,
+        fake_follower_drip=drip,
+        viral_days=frozenset((str(ids[viral.account]), day_of(viral.day)) for viral in plants.viral),
+        batch_registration=frozenset(member for cluster in clusters for member in cluster["members"]),
+        batch_clusters=clusters,
+        batch_negatives={
+            name: sorted(str(ids[index]) for index in indexes.tolist())
+            for name, indexes in sorted(plants.negatives.items())
+        },
+    )
 
 
 def _check_landing_is_empty(landing: Path) -> None:
@@ -1139,7 +1842,6 @@ def generate_platform(
     _validate(size)
     landing = Path(landing)
     _check_landing_is_empty(landing)
-    end = start + timedelta(days=size.days - 1)
     world_rng = np.random.default_rng(np.random.SeedSequence([seed, 0]))
     copies = max(1, min(5, size.events // 400_000))
     snapshot_estimate = int(0.8 * size.users + 0.7 * size.public_accounts)
@@ -1205,17 +1907,6 @@ def generate_platform(
         if progress is not None:
             progress(day + 1, size.days)
 
-    dormant = [i for i in range(len(plan.subject)) if plan.role[i] == "dormant"]
-    truth = PlantedTruth(
-        start=start,
-        end=end,
-        seed=seed,
-        dormant_account=frozenset(str(world.accounts.account_id[i]) for i in dormant),
-        quota_overrun=_planted_quota(plan, world.accounts),
-        bad_rows={reason: count for reason, count in bad_counts.items() if count},
-        dormant_last_use={
-            str(world.accounts.account_id[i]): start + timedelta(days=int(plan.last_use[i] or 0)) for i in dormant
-        },
-    )
-    (landing / "truth.json").write_text(truth.to_json() + "\n", encoding="utf-8")
+    truth = _planted_truth(world, plan, seed, bad_counts)
+    (landing / TRUTH_FILE).write_text(truth.to_json() + "\n", encoding="utf-8")
     return truth

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -65,11 +66,13 @@ def _read_file(path: Path) -> tuple[list[str], list[dict], bool]:
     return table.column_names, table.to_pylist(), native
 
 
-def _load(landing: Path, truth: PlantedTruth, progress: list[tuple[int, int]]) -> Landed:
+def _load(
+    landing: Path, truth: PlantedTruth, progress: list[tuple[int, int]], tables: tuple[str, ...] = tuple(LANDING_TABLES)
+) -> Landed:
     rows: dict[str, list[dict]] = defaultdict(list)
     formats: Counter = Counter()
     native_files = 0
-    for table in LANDING_TABLES.values():
+    for table in (LANDING_TABLES[name] for name in tables):
         for path in sorted((landing / table.name).glob("date=*/*")):
             columns, records, native = _read_file(path)
             assert not records or columns == list(table.columns), f"{path}: columns {columns}"
@@ -90,6 +93,14 @@ def tiny(tmp_path_factory) -> Landed:
         landing, seed=SEED, start=START, size=TINY, progress=lambda done, total: progress.append((done, total))
     )
     return _load(landing, truth, progress)
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory) -> Landed:
+    """The demo-size platform, for the cases the tiny one leaves out (the drip); engagement is not loaded."""
+    landing = tmp_path_factory.mktemp("demo") / "landing"
+    truth = generate_platform(landing, seed=SEED, start=START, size=PlatformSize.named("demo"))
+    return _load(landing, truth, [], tables=("accounts", "subscriptions"))
 
 
 def _instant(text: str | None) -> datetime | None:
@@ -392,3 +403,353 @@ def test_generating_into_a_landing_folder_with_tables_is_refused(tiny):
 def test_months_before_clamps_to_the_end_of_a_shorter_month():
     assert months_before(date(2026, 8, 31), 6) == date(2026, 2, 28)
     assert months_before(date(2026, 3, 15), 6) == date(2025, 9, 15)
+
+
+# Bought followers, viral growth and registration bursts.
+
+NAME_WITH_COUNTER = re.compile(r"^(.*?[^0-9])[\s_\-#.]*([0-9]{1,8})$")
+AUDIENCE_TYPES = ("read", "like", "share", "comment")
+
+
+def _first_rows(landed: Landed) -> dict[str, dict]:
+    """Each account's earliest delivered row (its registration columns never change)."""
+    first: dict[str, dict] = {}
+    for row in landed.rows["accounts"]:
+        if _instant(row["updated_at"]) is None or _instant(row["registered_at"]) is None:
+            continue
+        known = first.get(row["account_id"])
+        if known is None or _instant(row["updated_at"]) < _instant(known["updated_at"]):
+            first[row["account_id"]] = row
+    return first
+
+
+def _farm_users(truth: PlantedTruth) -> set[str]:
+    return {
+        member for cluster in truth.batch_clusters if cluster["kind"] != "public_batch" for member in cluster["members"]
+    }
+
+
+def _follows(landed: Landed) -> list[dict]:
+    return [
+        {**row, "_day": _platform_day(row["event_ts"]), "_at": _instant(row["event_ts"])}
+        for row in landed.rows["subscriptions"]
+        if row["action"] == "follow" and row["account_id"] and row["user_id"] and _instant(row["event_ts"])
+    ]
+
+
+def _daily_follows(follows: list[dict], leave_out: set[str]) -> Counter:
+    return Counter((row["account_id"], row["_day"]) for row in follows if row["user_id"] not in leave_out)
+
+
+def _mean_before(daily: Counter, account_id: str, day: date, days: int = 28) -> float:
+    return sum(daily[(account_id, day - timedelta(days=back))] for back in range(1, days + 1)) / days
+
+
+def _clusters(truth: PlantedTruth) -> dict[str, dict]:
+    return {cluster["name"]: cluster for cluster in truth.batch_clusters}
+
+
+def test_every_planted_purchase_is_delivered_by_its_farm_within_six_hours_of_its_day(tiny):
+    truth, clusters = tiny.truth, _clusters(tiny.truth)
+    follows = _follows(tiny)
+    assert 2 <= len(truth.purchases) <= 3
+    assert truth.fake_follower_spike == {(purchase["account_id"], purchase["date"]) for purchase in truth.purchases}
+    for purchase in truth.purchases:
+        farm = clusters[purchase["farm"]]
+        members = set(farm["members"])
+        bought = [row for row in follows if row["account_id"] == purchase["account_id"] and row["user_id"] in members]
+        assert len(bought) == len({row["user_id"] for row in bought}) == purchase["follows"] >= 40
+        assert {row["_day"] for row in bought} == {row["_folder"] for row in bought} == {purchase["date"]}
+        times = sorted(row["_at"] for row in bought)
+        assert times[-1] - times[0] <= timedelta(hours=6)
+        assert times[0].astimezone(PLATFORM_ZONE).hour >= 8
+        assert (purchase["date"] - truth.start).days >= 35
+        assert 1 <= (purchase["date"] - farm["registration_day"]).days <= 20
+        assert farm["kind"] == "farm"
+
+
+def test_every_planted_purchase_outnumbers_the_buyers_usual_daily_follows_four_times(tiny):
+    daily = _daily_follows(_follows(tiny), leave_out=_farm_users(tiny.truth))
+    for purchase in tiny.truth.purchases:
+        usual = _mean_before(daily, purchase["account_id"], purchase["date"])
+        assert purchase["follows"] >= max(40, 4 * usual), purchase
+
+
+def test_one_farm_serves_several_buyers_on_one_day_in_lockstep(tiny):
+    follows = _follows(tiny)
+    by_farm_day: dict[tuple[str, date], list[dict]] = defaultdict(list)
+    for purchase in tiny.truth.purchases:
+        by_farm_day[(purchase["farm"], purchase["date"])].append(purchase)
+    shared = [purchases for purchases in by_farm_day.values() if len(purchases) >= 2]
+    assert shared
+    for purchases in shared:
+        members = set(_clusters(tiny.truth)[purchases[0]["farm"]]["members"])
+        windows, followers = [], []
+        for purchase in purchases:
+            bought = [r for r in follows if r["account_id"] == purchase["account_id"] and r["user_id"] in members]
+            windows.append((min(row["_at"] for row in bought), max(row["_at"] for row in bought)))
+            followers.append({row["user_id"] for row in bought})
+        assert max(start for start, _ in windows) < min(end for _, end in windows)
+        assert len(set.intersection(*followers)) >= 0.8 * min(len(group) for group in followers)
+
+
+def test_a_buyer_buys_again_at_least_fourteen_days_later_from_another_farm(tiny):
+    by_buyer: dict[str, list[dict]] = defaultdict(list)
+    for purchase in tiny.truth.purchases:
+        by_buyer[purchase["account_id"]].append(purchase)
+    repeat = [sorted(purchases, key=lambda p: p["date"]) for purchases in by_buyer.values() if len(purchases) > 1]
+    assert repeat
+    for first, second in (purchases[:2] for purchases in repeat):
+        assert (second["date"] - first["date"]).days >= 14
+        assert first["farm"] != second["farm"]
+
+
+def test_buyers_are_established_ordinary_accounts_active_all_period(tiny):
+    truth = tiny.truth
+    rows_per_account = Counter(row["account_id"] for row in tiny.rows["accounts"])
+    latest = _latest_accounts(tiny)
+    negatives = {account for ids in truth.batch_negatives.values() for account in ids}
+    for buyer in {purchase["account_id"] for purchase in truth.purchases}:
+        assert latest[buyer]["account_type"] == "public" and latest[buyer]["status"] == "active"
+        assert rows_per_account[buyer] == 1 and latest[buyer]["_folder"] == truth.start
+        assert _instant(latest[buyer]["registered_at"]) < datetime.combine(
+            truth.start, datetime.min.time(), PLATFORM_ZONE
+        )
+        assert buyer not in truth.dormant_account | truth.quota_overrun | negatives | truth.batch_registration
+        assert buyer not in {account for account, _ in truth.viral_days}
+
+
+def test_farm_members_never_engage_and_only_make_the_bought_follows(tiny):
+    truth = tiny.truth
+    farm_users = _farm_users(truth)
+    assert not [row for row in tiny.rows["engagement"] if row["actor_id"] in farm_users]
+    farm_rows = [row for row in tiny.rows["subscriptions"] if row["user_id"] in farm_users]
+    assert {row["action"] for row in farm_rows} == {"follow"}
+    assert {(row["account_id"], _platform_day(row["event_ts"])) for row in farm_rows} == truth.fake_follower_spike
+    assert len(farm_rows) == sum(purchase["follows"] for purchase in truth.purchases)
+    idle = {
+        member for cluster in truth.batch_clusters if cluster["kind"] == "idle_farm" for member in cluster["members"]
+    }
+    assert idle and not idle & {row["user_id"] for row in farm_rows}
+
+
+def _shares_key(rows: list[dict], key: str) -> bool:
+    if key == "ip":
+        return len({row["registration_ip"] for row in rows}) == 1 and rows[0]["registration_ip"] is not None
+    if key == "ip_prefix":
+        ips = [row["registration_ip"] or "" for row in rows]
+        return all(ip.count(".") == 3 for ip in ips) and len({ip.rsplit(".", 1)[0] for ip in ips}) == 1
+    if key == "device":
+        devices = [row["device_id"] for row in rows]
+        return None not in devices and len(set(devices)) <= 6
+    if key == "phone_block":
+        phones = [row["phone"] for row in rows]
+        return None not in phones and len({phone.removeprefix("+86")[:7] for phone in phones}) == 1
+    matches = [NAME_WITH_COUNTER.match(row["account_name"]) for row in rows]
+    return all(matches) and len({match.group(1).rstrip("_- ") for match in matches if match}) == 1
+
+
+def test_every_planted_burst_shares_its_listed_keys_within_sixty_minutes(tiny):
+    first = _first_rows(tiny)
+    assert {cluster["kind"] for cluster in tiny.truth.batch_clusters} == {"farm", "idle_farm", "public_batch"}
+    for cluster in tiny.truth.batch_clusters:
+        rows = [first[member] for member in cluster["members"]]
+        registered = sorted(_instant(row["registered_at"]) for row in rows)
+        assert len(rows) >= 10
+        assert registered[-1] - registered[0] <= timedelta(minutes=60)
+        assert (
+            registered[0].astimezone(PLATFORM_ZONE).replace(tzinfo=None).isoformat() == cluster["first_registered_at"]
+        )
+        assert (
+            registered[-1].astimezone(PLATFORM_ZONE).replace(tzinfo=None).isoformat() == cluster["last_registered_at"]
+        )
+        assert {row["_folder"] for row in rows} == {cluster["registration_day"]} and cluster["registration_day"] > START
+        assert set(cluster["shared_keys"]) - {"device"}, cluster["name"]
+        for key in cluster["shared_keys"]:
+            assert _shares_key(rows, key), (cluster["name"], key)
+
+
+def test_batch_registration_truth_lists_every_burst_member(tiny):
+    truth = tiny.truth
+    assert truth.batch_registration == {member for cluster in truth.batch_clusters for member in cluster["members"]}
+    assert truth.batch_registration_days() == {
+        member: cluster["registration_day"] for cluster in truth.batch_clusters for member in cluster["members"]
+    }
+
+
+def test_batch_registered_public_accounts_have_subjects_of_their_own_and_are_used(tiny):
+    latest = _latest_accounts(tiny)
+    uses = _use_days(tiny)
+    subjects = Counter(row["subject_id"] for row in latest.values() if row["account_type"] == "public")
+    batches = [cluster for cluster in tiny.truth.batch_clusters if cluster["kind"] == "public_batch"]
+    assert batches and all(10 <= len(cluster["members"]) <= 30 for cluster in batches)
+    for account_id in (member for cluster in batches for member in cluster["members"]):
+        row = latest[account_id]
+        assert row["account_type"] == "public" and row["subject_type"] == "individual"
+        assert subjects[row["subject_id"]] == 1
+        assert uses[account_id]
+
+
+def test_viral_followers_are_established_users_with_earlier_activity_and_reads_rise(tiny):
+    truth = tiny.truth
+    first = _first_rows(tiny)
+    follows = _follows(tiny)
+    daily = _daily_follows(follows, leave_out=_farm_users(truth))
+    first_activity: dict[str, date] = {}
+    reads: Counter = Counter()
+    for row in tiny.rows["engagement"]:
+        day = _platform_day(row["event_ts"])
+        if row["event_type"] not in AUDIENCE_TYPES or day is None:
+            continue
+        if row["actor_id"]:
+            first_activity[row["actor_id"]] = min(day, first_activity.get(row["actor_id"], day))
+        if row["event_type"] in ("read", "share"):
+            reads[(row["account_id"], day)] += int(row["count"] or 1)
+    assert truth.viral_days
+    for account_id, day in truth.viral_days:
+        followers = {row["user_id"] for row in follows if row["account_id"] == account_id and row["_day"] == day}
+        assert daily[(account_id, day)] >= max(60, 10 * _mean_before(daily, account_id, day))
+        established = {
+            user
+            for user in followers
+            if _instant(first[user]["registered_at"]).date() <= day - timedelta(days=60)
+            and first_activity.get(user, day) < day
+        }
+        assert len(established) >= max(60, 0.85 * len(followers))
+        assert reads[(account_id, day)] >= 3 * _mean_before(reads, account_id, day)
+        assert (day - truth.start).days >= 35
+
+
+def test_lurkers_follow_but_never_read_like_share_or_comment(tiny):
+    farm_users = _farm_users(tiny.truth)
+    followers = {row["user_id"] for row in tiny.rows["subscriptions"] if row["user_id"] not in farm_users}
+    actors = {row["actor_id"] for row in tiny.rows["engagement"] if row["event_type"] in AUDIENCE_TYPES}
+    assert 0.05 * len(followers) <= len(followers - actors) <= 0.3 * len(followers)
+
+
+def test_campus_gateway_sign_ups_share_one_ip_and_spread_over_eight_hours(tiny):
+    first = _first_rows(tiny)
+    campus = [first[account_id] for account_id in tiny.truth.batch_negatives["campus"]]
+    assert {row["account_type"] for row in campus} == {"user"}
+    assert len({row["registration_ip"] for row in campus}) == 1
+    assert len({row["device_id"] for row in campus}) == len(campus)
+    by_day: dict[date, list[datetime]] = defaultdict(list)
+    for row in campus:
+        by_day[_instant(row["registered_at"]).astimezone(PLATFORM_ZONE).date()].append(_instant(row["registered_at"]))
+    busy = {day: sorted(times) for day, times in by_day.items() if len(times) >= 40}
+    assert 2 <= len(busy) <= 3
+    assert all(times[-1] - times[0] >= timedelta(hours=8) for times in busy.values())
+    assert all(len(times) <= 3 for day, times in by_day.items() if day not in busy)
+    assert not set(tiny.truth.batch_negatives["campus"]) & tiny.truth.batch_registration
+
+
+def test_family_device_users_register_at_least_seven_days_apart(tiny):
+    first = _first_rows(tiny)
+    family = [first[account_id] for account_id in tiny.truth.batch_negatives["family_device"]]
+    assert 3 <= len(family) <= 4 and len({row["device_id"] for row in family}) == 1
+    registered = sorted(_instant(row["registered_at"]) for row in family)
+    assert all(later - earlier >= timedelta(days=7) for earlier, later in zip(registered, registered[1:], strict=False))
+
+
+def test_enterprise_office_opens_three_used_accounts_within_an_hour_from_one_ip(tiny):
+    first, uses = _first_rows(tiny), _use_days(tiny)
+    office = [first[account_id] for account_id in tiny.truth.batch_negatives["enterprise_office"]]
+    assert len(office) == 3 and {row["subject_type"] for row in office} == {"enterprise"}
+    assert len({row["subject_id"] for row in office}) == len({row["registration_ip"] for row in office}) == 1
+    registered = sorted(_instant(row["registered_at"]) for row in office)
+    assert registered[-1] - registered[0] <= timedelta(hours=1) and registered[0].date() >= START
+    assert all(uses[row["account_id"]] for row in office)
+
+
+def test_media_group_accounts_are_numbered_and_registered_at_least_five_days_apart(tiny):
+    first = _first_rows(tiny)
+    media = sorted(
+        (first[account_id] for account_id in tiny.truth.batch_negatives["media_group"]),
+        key=lambda row: _instant(row["registered_at"]),
+    )
+    assert 5 <= len(media) <= 8 and {row["subject_type"] for row in media} == {"media"}
+    assert len({row["subject_id"] for row in media}) == len({row["registration_ip"] for row in media}) == 1
+    stem = media[0]["account_name"].removesuffix(" 1")
+    assert [row["account_name"] for row in media] == [f"{stem} {number}" for number in range(1, len(media) + 1)]
+    registered = [_instant(row["registered_at"]) for row in media]
+    assert all(later - earlier >= timedelta(days=5) for earlier, later in zip(registered, registered[1:], strict=False))
+
+
+def test_batch_negatives_are_neither_dormant_nor_over_quota_nor_bursts(tiny):
+    truth = tiny.truth
+    negatives = {account for ids in truth.batch_negatives.values() for account in ids}
+    assert set(truth.batch_negatives) == {"campus", "family_device", "enterprise_office", "media_group"}
+    assert not negatives & (truth.dormant_account | truth.quota_overrun | truth.batch_registration)
+
+
+def test_new_truth_fields_round_trip_and_default_to_empty_for_older_truth(tiny):
+    truth = PlantedTruth.from_json(tiny.truth.to_json())
+    assert truth.purchases == tiny.truth.purchases and truth.batch_clusters == tiny.truth.batch_clusters
+    assert truth.fake_follower_spike and truth.viral_days and truth.batch_registration
+    older = json.loads(tiny.truth.to_json())
+    new_fields = ("fake_follower_spike", "purchases", "fake_follower_drip", "viral_days", "batch_registration")
+    for name in (*new_fields, "batch_clusters", "batch_negatives"):
+        del older[name]
+    loaded = PlantedTruth.from_json(json.dumps(older))
+    assert (loaded.batch_registration, loaded.purchases, loaded.fake_follower_drip) == (frozenset(), [], {})
+    assert loaded.dormant_account == tiny.truth.dormant_account
+
+
+def test_demo_size_plants_a_drip_of_distinct_farm_followers_for_fourteen_days(demo):
+    truth = demo.truth
+    assert len(truth.fake_follower_drip) == 1
+    ((buyer, (first_day, last_day)),) = truth.fake_follower_drip.items()
+    assert (last_day - first_day).days == 13 and len(truth.drip_days()) == 14
+    assert buyer not in {purchase["account_id"] for purchase in truth.purchases}
+    farm_users = _farm_users(truth)
+    dripped = [row for row in _follows(demo) if row["account_id"] == buyer and row["user_id"] in farm_users]
+    per_day = Counter(row["_day"] for row in dripped)
+    assert set(per_day) == {first_day + timedelta(days=offset) for offset in range(14)}
+    assert all(20 <= count <= 40 for count in per_day.values())
+    assert len({row["user_id"] for row in dripped}) == len(dripped)
+    registered = {
+        member: cluster["registration_day"] for cluster in truth.batch_clusters for member in cluster["members"]
+    }
+    assert all(registered[row["user_id"]] < first_day for row in dripped)
+
+
+def test_demo_size_scales_the_planted_cases(demo):
+    truth = demo.truth
+    kinds = Counter(cluster["kind"] for cluster in truth.batch_clusters)
+    assert 6 <= len(truth.purchases) <= 10 and 3 <= len(truth.viral_days) <= 5
+    assert kinds["idle_farm"] >= 1 and 1 <= kinds["public_batch"] <= 2
+    idle = [cluster for cluster in truth.batch_clusters if cluster["kind"] == "idle_farm"]
+    assert max(len(cluster["members"]) for cluster in idle) >= 300
+    purchases_per_farm_day = Counter((purchase["farm"], purchase["date"]) for purchase in truth.purchases)
+    assert max(purchases_per_farm_day.values()) >= 2
+
+
+def test_demo_size_young_accounts_ramp_up_their_follows_over_their_first_weeks(demo):
+    latest = _latest_accounts(demo)
+    daily = _daily_follows(_follows(demo), leave_out=_farm_users(demo.truth))
+
+    def week(account_id: str, number: int) -> int:
+        registered = _instant(latest[account_id]["registered_at"]).astimezone(PLATFORM_ZONE).date()
+        return sum(daily[(account_id, registered + timedelta(days=7 * number + day))] for day in range(1, 8))
+
+    young = [
+        account_id
+        for account_id, row in latest.items()
+        if row["account_type"] == "public" and _instant(row["registered_at"]).date() > demo.truth.start
+    ]
+    assert any(week(account_id, 5) >= max(20, 5 * week(account_id, 0)) for account_id in young)
+
+
+def test_demo_size_most_followed_accounts_swing_towards_or_away_from_weekends(demo):
+    truth = demo.truth
+    daily = _daily_follows(_follows(demo), leave_out=_farm_users(truth))
+    totals: Counter = Counter()
+    for (account_id, _), count in daily.items():
+        totals[account_id] += count
+    days = [truth.start + timedelta(days=offset) for offset in range((truth.end - truth.start).days + 1)]
+    weekend_over_weekday = []
+    for account_id, _ in totals.most_common(30):
+        weekend = [daily[(account_id, day)] for day in days if day.weekday() >= 5]
+        weekday = [daily[(account_id, day)] for day in days if day.weekday() < 5]
+        weekend_over_weekday.append((sum(weekend) / len(weekend)) / max(sum(weekday) / len(weekday), 1e-9))
+    assert max(weekend_over_weekday) >= 1.4 and min(weekend_over_weekday) <= 0.7
