@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -14,6 +14,50 @@ REPOSITORY_ROOT = Path(__file__).resolve().parent.parent
 
 class ConfigError(ValueError):
     """The configuration file is missing, unreadable or holds a bad value."""
+
+
+@dataclass(frozen=True)
+class SpikeSettings:
+    """Thresholds of the fake_follower_spike detector (see defaults.toml for their meaning)."""
+
+    rule_version: str = "fake_follower_spike/1"
+    baseline_days: int = 28
+    min_loaded_baseline_days: int = 28
+    min_follows: int = 20
+    min_z: float = 5.0
+    min_suspicious_followers: int = 15
+    min_suspicious_share_of_excess: float = 0.5
+    young_days: int = 30
+    lockstep_window_minutes: int = 120
+    lockstep_min_common: int = 10
+    high_suspicious_followers: int = 200
+    high_lockstep_share: float = 0.5
+    medium_suspicious_followers: int = 50
+    sample_followers: int = 20
+
+
+@dataclass(frozen=True)
+class BatchSettings:
+    """Thresholds of the batch_registration detector (see defaults.toml for their meaning)."""
+
+    rule_version: str = "batch_registration/1"
+    gap_minutes: int = 20
+    min_members: int = 8
+    min_rate_ratio: float = 8.0
+    min_span_minutes: int = 30
+    history_days: int = 28
+    high_members: int = 100
+    medium_members: int = 30
+    max_member_ids: int = 500
+
+
+def _section(kind: type, raw: dict[str, Any]):
+    """A settings dataclass from a TOML table, each value cast to the field's default type."""
+    defaults = kind()
+    unknown = raw.keys() - {item.name for item in fields(kind)}
+    if unknown:
+        raise KeyError(f"unknown keys {sorted(unknown)}")
+    return kind(**{name: type(getattr(defaults, name))(value) for name, value in raw.items()})
 
 
 @dataclass(frozen=True)
@@ -35,6 +79,8 @@ class Settings:
     quota_limits: dict[str, int] = field(
         default_factory=lambda: {"individual": 2, "enterprise": 5, "media": 10, "government": 20, "other": 2}
     )
+    spike: SpikeSettings = field(default_factory=SpikeSettings)
+    batch: BatchSettings = field(default_factory=BatchSettings)
     source: str = "built-in defaults"
 
     @property
@@ -84,6 +130,8 @@ def load_settings(config_file: Path | str | None = None) -> Settings:
             dormant_rule_version=str(raw["dormant_account"]["rule_version"]),
             quota_rule_version=str(raw["quota_overrun"]["rule_version"]),
             quota_limits={str(k): int(v) for k, v in raw["quota_overrun"]["limits"].items()},
+            spike=_section(SpikeSettings, raw["fake_follower_spike"]),
+            batch=_section(BatchSettings, raw["batch_registration"]),
             source=source,
         )
     except (KeyError, TypeError, ValueError) as error:

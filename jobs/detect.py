@@ -11,6 +11,15 @@ from functools import reduce
 from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
 
+from jobs.batches import (
+    cluster_findings,
+    daily_key_counts,
+    first_flag_only,
+    key_bursts,
+    registration_keys,
+    registration_views,
+    view_folder_range,
+)
 from jobs.config import Settings
 from jobs.lake import TABLES, Lake, between
 from jobs.landing import days_between
@@ -22,6 +31,7 @@ from jobs.rules import (
     quota_evidence,
     quota_overruns,
 )
+from jobs.spikes import judge_spikes, run_day_follows
 
 RULE_DETECTORS = ("dormant_account", "quota_overrun")
 SNAPSHOT_COLUMNS = ("account_type", "subject_id", "subject_type", "registered_at", "status")
@@ -113,19 +123,43 @@ def snapshot_from_current(lake: Lake, day: date) -> DataFrame:
     return accounts.join(activity, "account_id", "left").withColumn("run_date", F.lit(day))
 
 
+def spike_history_gap(day: date, baseline_days: int, min_loaded: int, loaded: set[date]) -> str | None:
+    """Why the loaded subscriptions cannot give `day` a follower baseline, or None when they can."""
+    needed = days_between(day - timedelta(days=baseline_days), day - timedelta(days=1))
+    have = sum(1 for d in needed if d in loaded)
+    if have >= min_loaded:
+        return None
+    return (
+        f"history too short: subscriptions are loaded for {have} of the {len(needed)} baseline days "
+        f"from {needed[0].isoformat()} to {needed[-1].isoformat()} ({min_loaded} needed)"
+    )
+
+
 def _judged_days(lake: Lake, days: list[date], settings: Settings) -> dict[str, DetectorOutcome]:
-    loaded = {
-        row["ingest_date"]
-        for row in lake.read("loaded_days").where(F.col("table_name") == "engagement").select("ingest_date").collect()
-    }
+    loaded: dict[str, set[date]] = {"engagement": set(), "subscriptions": set()}
+    for row in lake.read("loaded_days").select("table_name", "ingest_date").collect():
+        loaded.setdefault(row["table_name"], set()).add(row["ingest_date"])
     dormant = DetectorOutcome("dormant_account")
+    spike = DetectorOutcome("fake_follower_spike")
     for day in days:
-        gap = dormancy_history_gap(day, settings.dormant_months, loaded)
+        gap = dormancy_history_gap(day, settings.dormant_months, loaded["engagement"])
         if gap:
             dormant.skipped[day] = gap
         else:
             dormant.judged_days.append(day)
-    return {"dormant_account": dormant, "quota_overrun": DetectorOutcome("quota_overrun", judged_days=list(days))}
+        gap = spike_history_gap(
+            day, settings.spike.baseline_days, settings.spike.min_loaded_baseline_days, loaded["subscriptions"]
+        )
+        if gap:
+            spike.skipped[day] = gap
+        else:
+            spike.judged_days.append(day)
+    return {
+        "dormant_account": dormant,
+        "quota_overrun": DetectorOutcome("quota_overrun", judged_days=list(days)),
+        "batch_registration": DetectorOutcome("batch_registration", judged_days=list(days)),
+        "fake_follower_spike": spike,
+    }
 
 
 def _previous_judged(
@@ -141,11 +175,63 @@ def _previous_judged(
     last_before = {row["detector"]: row["last"] for row in earlier}
     pairs = []
     for name, outcome in outcomes.items():
+        if name not in RULE_DETECTORS:
+            continue
         previous = last_before.get(name)
         for day in outcome.judged_days:
             pairs.append((name, day, previous))
             previous = day
     return pairs
+
+
+def batch_registrations(lake: Lake, start: date, end: date, settings: Settings) -> tuple[DataFrame, DataFrame]:
+    """batch_registration finding rows for start..end, and the registrations per key and day they counted."""
+    first_folder, last_folder = view_folder_range(start, end)
+    changes = lake.read("account_changes").where(
+        (F.col("ingest_date") >= F.lit(first_folder)) & (F.col("ingest_date") <= F.lit(last_folder))
+    )
+    views = changes.transform(registration_views(start, end)).localCheckpoint()
+    keyed = registration_keys(views)
+    counts = daily_key_counts(keyed).localCheckpoint()
+    history_start = start - timedelta(days=settings.batch.history_days)
+    history = (
+        lake.read("registration_keys")
+        .where((F.col("reg_date") >= F.lit(history_start)) & (F.col("reg_date") < F.lit(start)))
+        .unionByName(counts)
+    )
+    memberships = keyed.transform(key_bursts(history, settings.batch)).localCheckpoint()
+    earlier = lake.read("findings").where(
+        (F.col("detector") == "batch_registration") & (F.col("run_date") < F.lit(start))
+    )
+    found = memberships.transform(cluster_findings(views, settings.batch)).transform(first_flag_only(earlier))
+    return found, counts
+
+
+def follower_spikes(
+    lake: Lake, start: date, end: date, judged: list[date], batch_found: DataFrame, settings: Settings
+) -> DataFrame:
+    """fake_follower_spike finding rows for the judged days of start..end."""
+    baseline_start = start - timedelta(days=settings.spike.baseline_days + 1)
+    daily = lake.read("account_daily").where(
+        (F.col("ingest_date") >= F.lit(baseline_start)) & (F.col("ingest_date") <= F.lit(end))
+    )
+    batch_flags = (
+        lake.read("findings")
+        .where((F.col("detector") == "batch_registration") & (F.col("run_date") < F.lit(start)))
+        .select("account_id", "run_date")
+        .unionByName(batch_found.select("account_id", "run_date"))
+    )
+    found = judge_spikes(
+        daily,
+        run_day_follows(lake.read("subscriptions"), start, end),
+        lake.read("accounts"),
+        lake.read("user_activity"),
+        batch_flags,
+        start,
+        end,
+        settings.spike,
+    )
+    return found.where(F.col("run_date").isin(*judged))
 
 
 def detect_range(
@@ -196,24 +282,38 @@ def detect_range(
                     "detector", F.lit("dormant_account")
                 )
             )
-        versions = {"dormant_account": settings.dormant_rule_version, "quota_overrun": settings.quota_rule_version}
-        findings = (
-            reduce(DataFrame.unionByName, candidates)
-            .join(newly, ["detector", "run_date", "account_id"], "left_semi")
-            .transform(as_findings(versions))
-        ).persist()
-        say("writing findings")
-        slice_predicate = (
-            f"{between('{t}.run_date', start, end)} AND {{t}}.detector IN ('dormant_account', 'quota_overrun')"
+        rule_findings = reduce(DataFrame.unionByName, candidates).join(
+            newly, ["detector", "run_date", "account_id"], "left_semi"
         )
+        say("looking for registration bursts")
+        batch_found, key_counts = batch_registrations(lake, start, end, settings)
+        batch_found = batch_found.localCheckpoint()
+        statistical = [batch_found.withColumn("detector", F.lit("batch_registration"))]
+        spike_days = outcomes["fake_follower_spike"].judged_days
+        if spike_days:
+            say("looking for follower spikes")
+            spikes = follower_spikes(lake, start, end, spike_days, batch_found, settings)
+            statistical.append(spikes.withColumn("detector", F.lit("fake_follower_spike")))
+        versions = {
+            "dormant_account": settings.dormant_rule_version,
+            "quota_overrun": settings.quota_rule_version,
+            "batch_registration": settings.batch.rule_version,
+            "fake_follower_spike": settings.spike.rule_version,
+        }
+        every_detector = [rule_findings, *[rows.select(*rule_findings.columns) for rows in statistical]]
+        findings = reduce(DataFrame.unionByName, every_detector).transform(as_findings(versions)).persist()
+        say("writing findings")
+        detectors = ", ".join(f"'{name}'" for name in outcomes)
+        slice_predicate = f"{between('{t}.run_date', start, end)} AND {{t}}.detector IN ({detectors})"
         lake.upsert("findings", findings, ["finding_id"], delete_unmatched_where=slice_predicate)
         counts = {
             (row["detector"], row["run_date"]): row["count"]
             for row in findings.groupBy("detector", "run_date").count().collect()
         }
         findings.unpersist()
-        state_slice = f"{between('run_date', start, end)} AND detector IN ('dormant_account', 'quota_overrun')"
-        lake.replace("detector_state", condition_now, state_slice)
+        rule_slice = f"{between('run_date', start, end)} AND detector IN ('dormant_account', 'quota_overrun')"
+        lake.replace("detector_state", condition_now, rule_slice)
+        lake.replace("registration_keys", key_counts, between("reg_date", start, end))
         run_rows: list[tuple[date, str, str, int, str | None]] = []
         for name, outcome in outcomes.items():
             for day in outcome.judged_days:
@@ -221,7 +321,8 @@ def detect_range(
                 outcome.findings += found
                 run_rows.append((day, name, "ok", found, None))
             run_rows += [(day, name, "history_too_short", 0, reason) for day, reason in outcome.skipped.items()]
-        lake.replace("detector_runs", spark.createDataFrame(run_rows, TABLES["detector_runs"].schema), state_slice)
+        runs_slice = f"{between('run_date', start, end)} AND detector IN ({detectors})"
+        lake.replace("detector_runs", spark.createDataFrame(run_rows, TABLES["detector_runs"].schema), runs_slice)
     finally:
         snapshots.unpersist()
     return outcomes

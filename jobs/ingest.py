@@ -16,6 +16,7 @@ from jobs.landing import CORRUPT, LandingError, LandingFile, days_between, list_
 from jobs.pii import PHONE_LIKE_RUN, PHONE_PATTERN, phone_block, phone_pseudonym
 from schemas.landing import (
     ACCOUNTS,
+    AUDIENCE_EVENT_TYPES,
     ENGAGEMENT,
     PUBLIC_ACCOUNT_REQUIRED,
     QUARANTINE_REASONS,
@@ -246,6 +247,16 @@ def latest_use(engagement: DataFrame) -> DataFrame:
     )
 
 
+def audience_activity(engagement: DataFrame) -> DataFrame:
+    """Per acting user, the first folder day and the first and last time they read, liked, shared or commented."""
+    acts = engagement.where(F.col("event_type").isin(*AUDIENCE_EVENT_TYPES) & F.col("actor_id").isNotNull())
+    return acts.groupBy(F.col("actor_id").alias("user_id")).agg(
+        F.min("ingest_date").alias("first_active_on"),
+        F.min("event_ts").alias("first_active_at"),
+        F.max("event_ts").alias("last_active_at"),
+    )
+
+
 def _files_for(landing, table: LandingTable, days: list[date]) -> list[LandingFile]:
     files: list[LandingFile] = []
     for day in days:
@@ -383,6 +394,16 @@ def _write(lake, start, end, accepted, quarantined, loaded_days, quality_rows, s
         ["account_id"],
         update_set={
             column: f"greatest(target.{column}, source.{column})" for column in ("last_login_at", "last_publish_at")
+        },
+    )
+    lake.upsert(
+        "user_activity",
+        audience_activity(accepted["engagement"]),
+        ["user_id"],
+        update_set={
+            "first_active_on": "least(target.first_active_on, source.first_active_on)",
+            "first_active_at": "least(target.first_active_at, source.first_active_at)",
+            "last_active_at": "greatest(target.last_active_at, source.last_active_at)",
         },
     )
     say("writing quarantine and data-quality results")

@@ -34,12 +34,14 @@ TABLES: dict[str, TableSpec] = {
         TableSpec("engagement", events.ENGAGEMENT, ("event_date",)),
         TableSpec("account_activity", events.ACCOUNT_ACTIVITY),
         TableSpec("account_daily", events.ACCOUNT_DAILY, ("ingest_date",)),
+        TableSpec("user_activity", events.USER_ACTIVITY, evidence=False),
         TableSpec("quarantine", operations.QUARANTINE, ("ingest_date",)),
         TableSpec("dq_results", operations.DQ_RESULTS),
         TableSpec("loaded_days", operations.LOADED_DAYS),
         TableSpec("findings", findings.FINDINGS, ("run_date",)),
         TableSpec("detector_state", findings.DETECTOR_STATE, ("run_date",), evidence=False),
         TableSpec("detector_runs", findings.DETECTOR_RUNS),
+        TableSpec("registration_keys", findings.REGISTRATION_KEYS, ("reg_date",), evidence=False),
     )
 }
 

@@ -43,6 +43,18 @@ ACCOUNT_ACTIVITY = StructType(
     ]
 )
 
+# Per user (actor_id): when they first and last acted as audience (read, like, share, comment), MERGEd daily.
+# first_active_on is the first folder day that showed such an action, so "active by day D" reads the same in
+# a nightly run of D and in a backfill that has loaded later days too.
+USER_ACTIVITY = StructType(
+    [
+        StructField("user_id", StringType(), False),
+        StructField("first_active_on", DateType(), False),
+        StructField("first_active_at", TimestampType(), False),
+        StructField("last_active_at", TimestampType(), False),
+    ]
+)
+
 # Per account, event day and the folder day that delivered the events: compact daily counts.
 ACCOUNT_DAILY = StructType(
     [

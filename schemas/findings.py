@@ -40,3 +40,14 @@ DETECTOR_RUNS = StructType(
         StructField("message", StringType(), True),
     ]
 )
+
+# Registrations per shared key (ip, ip_prefix, device, phone_block, name_pattern) and registration day: the
+# keys' normal rates, which batch_registration scores bursts against.
+REGISTRATION_KEYS = StructType(
+    [
+        StructField("reg_date", DateType(), False),
+        StructField("key_type", StringType(), False),
+        StructField("key_value", StringType(), False),
+        StructField("registrations", LongType(), False),
+    ]
+)
