@@ -216,6 +216,55 @@ def findings(
         Console().print(table)
 
 
+def _print_scores(findings_rows, truth) -> None:
+    from jobs.evaluate import score_detectors, score_drip
+
+    table = Table(title="Planted vs found")
+    for column in ("detector", "planted", "found", "true positives", "precision", "recall", "organic flagged"):
+        table.add_column(column)
+    for score in score_detectors(findings_rows, truth):
+        organic = str(score.organic_flagged) if score.detector == "fake_follower_spike" else ""
+        table.add_row(
+            score.detector,
+            str(score.planted),
+            str(score.found),
+            str(score.true_positives),
+            f"{score.precision:.3f}",
+            f"{score.recall:.3f}",
+            organic,
+        )
+    Console().print(table)
+    drip = score_drip(findings_rows, truth)
+    if drip.buyers:
+        Console().print(
+            f"slow drip of bought follows (not counted above): {drip.buyers_flagged} of {drip.buyers} buyers "
+            f"flagged, on {drip.days_flagged} of {drip.days} drip days"
+        )
+    Console().print(
+        "fake_follower_spike cases are (account, day) pairs; organic flagged = planted viral days flagged (want 0)"
+    )
+
+
+@app.command()
+def evaluate(
+    landing: LandingOption = DEFAULT_LANDING,
+    lake: LakeOption = DEFAULT_LAKE,
+    config: ConfigOption = None,
+) -> None:
+    """Score the lake's findings against the truth a synthetic platform left in the landing folder."""
+    from flows.runtime import open_lake
+    from jobs.synthetic import TRUTH_FILE, PlantedTruth
+
+    truth_file = landing / TRUTH_FILE
+    if not truth_file.is_file():
+        raise CommandError(f"no {TRUTH_FILE} in {landing}: only a synthetic platform (accountwatch demo) has one")
+    if not (lake / "findings").is_dir():
+        raise CommandError(f"no findings table under {lake}: run `accountwatch backfill` first")
+    truth = PlantedTruth.from_json(truth_file.read_text())
+    lake_tables, _ = open_lake(str(lake), _config_arg(config))
+    _print_scores(lake_tables.read("findings"), truth)
+
+
 def _prepare_demo_folder(folder: Path) -> None:
     if folder.exists() and any(folder.iterdir()) and not (folder / DEMO_MARKER).exists():
         raise CommandError(f"{folder} holds data that the demo did not write: choose another --landing/--lake")
@@ -237,7 +286,6 @@ def demo(
     from rich.progress import Progress
 
     from flows.runtime import open_lake
-    from jobs.evaluate import score_detectors
     from jobs.pii import PII_KEY_VARIABLE, local_demo_key
     from jobs.synthetic import PlatformSize, generate_platform
 
@@ -264,21 +312,7 @@ def demo(
     )
     _run_pipeline("backfill", truth.start, truth.end, landing, lake, config)
     lake_tables, _ = open_lake(str(lake), _config_arg(config))
-    planted = {"dormant_account": truth.dormant_account, "quota_overrun": truth.quota_overrun}
-    scores = score_detectors(lake_tables.read("findings"), planted)
-    table = Table(title="Planted vs found")
-    for column in ("detector", "planted", "found", "true positives", "precision", "recall"):
-        table.add_column(column)
-    for score in scores:
-        table.add_row(
-            score.detector,
-            str(score.planted),
-            str(score.found),
-            str(score.true_positives),
-            f"{score.precision:.3f}",
-            f"{score.recall:.3f}",
-        )
-    Console().print(table)
+    _print_scores(lake_tables.read("findings"), truth)
     console.print(f"demo finished in {time.monotonic() - started:.1f} s; lake at {lake}, landing at {landing}")
 
 

@@ -3,36 +3,94 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
+from jobs.synthetic import PlantedTruth
+
+DETECTORS = ("dormant_account", "quota_overrun", "batch_registration", "fake_follower_spike")
+
 
 @dataclass(frozen=True)
 class DetectorScore:
-    """Planted and found accounts of one detector."""
+    """Planted and found cases of one detector.
+
+    A case is an account, except for fake_follower_spike, whose cases are (account, day) pairs: a purchase
+    is found only when its day is flagged. `ignored` found cases are neither right nor wrong (the days of a
+    slow drip of bought follows), and `organic_flagged` counts flagged days of planted organic growth.
+    """
 
     detector: str
     planted: int
     found: int
     true_positives: int
+    ignored: int = 0
+    organic_flagged: int = 0
 
     @property
     def precision(self) -> float:
-        return self.true_positives / self.found if self.found else (1.0 if not self.planted else 0.0)
+        judged = self.found - self.ignored
+        return self.true_positives / judged if judged else (1.0 if not self.planted else 0.0)
 
     @property
     def recall(self) -> float:
         return self.true_positives / self.planted if self.planted else 1.0
 
 
-def score_detectors(findings: DataFrame, planted: dict[str, frozenset[str]]) -> list[DetectorScore]:
-    """Per detector, compare the distinct flagged accounts with the planted ones."""
-    flagged: dict[str, set[str]] = {name: set() for name in planted}
-    rows = findings.where(F.col("detector").isin(*planted)).select("detector", "account_id").distinct().collect()
+@dataclass(frozen=True)
+class DripScore:
+    """How much of the planted slow drips of bought follows was flagged."""
+
+    buyers: int
+    buyers_flagged: int
+    days: int
+    days_flagged: int
+
+
+def _found(findings: DataFrame) -> dict[str, set[tuple[str, date]]]:
+    rows = findings.where(F.col("detector").isin(*DETECTORS)).select("detector", "account_id", "run_date").collect()
+    found: dict[str, set[tuple[str, date]]] = {name: set() for name in DETECTORS}
     for row in rows:
-        flagged[row["detector"]].add(row["account_id"])
-    return [
-        DetectorScore(name, len(accounts), len(flagged[name]), len(flagged[name] & accounts))
-        for name, accounts in planted.items()
-    ]
+        found[row["detector"]].add((row["account_id"], row["run_date"]))
+    return found
+
+
+def score_detectors(findings: DataFrame, truth: PlantedTruth) -> list[DetectorScore]:
+    """Per detector, compare what was flagged with what was planted."""
+    found = _found(findings)
+    scores = []
+    for name, planted in (
+        ("dormant_account", truth.dormant_account),
+        ("quota_overrun", truth.quota_overrun),
+        ("batch_registration", truth.batch_registration),
+    ):
+        accounts = {account_id for account_id, _ in found[name]}
+        scores.append(DetectorScore(name, len(planted), len(accounts), len(accounts & planted)))
+    spikes = found["fake_follower_spike"]
+    drip = truth.drip_days()
+    scores.append(
+        DetectorScore(
+            "fake_follower_spike",
+            len(truth.fake_follower_spike),
+            len(spikes),
+            len(spikes & truth.fake_follower_spike),
+            ignored=len((spikes & drip) - truth.fake_follower_spike),
+            organic_flagged=len(spikes & truth.viral_days),
+        )
+    )
+    return scores
+
+
+def score_drip(findings: DataFrame, truth: PlantedTruth) -> DripScore:
+    """The stretch goal: how many drip buyers, and drip days, fake_follower_spike flagged."""
+    spikes = _found(findings)["fake_follower_spike"]
+    drip = truth.drip_days()
+    flagged = spikes & drip
+    return DripScore(
+        buyers=len(truth.fake_follower_drip),
+        buyers_flagged=len({account_id for account_id, _ in flagged}),
+        days=len(drip),
+        days_flagged=len(flagged),
+    )

@@ -35,10 +35,28 @@ def test_nightly_flow_after_backfill_finds_exactly_the_planted_accounts(platform
     truth, lake, result = platform_run
     assert result["ingest"]["engagement"]["loaded"] > 0
     assert result["detect"]["dormant_account"]["judged_days"] == 1
-    planted = {"dormant_account": truth.dormant_account, "quota_overrun": truth.quota_overrun}
-    for score in score_detectors(lake.read("findings"), planted):
+    for score in score_detectors(lake.read("findings"), truth):
         assert score.planted > 0
         assert (score.precision, score.recall) == (1.0, 1.0), score
+
+
+def test_bought_followers_are_flagged_on_the_purchase_day_and_viral_growth_never(platform_run):
+    truth, lake, _ = platform_run
+    spikes = lake.read("findings").where("detector = 'fake_follower_spike'").collect()
+    assert truth.viral_days and truth.fake_follower_spike
+    assert {(row["account_id"], row["run_date"]) for row in spikes} == set(truth.fake_follower_spike)
+    for row in spikes:
+        evidence = json.loads(row["evidence"])
+        assert evidence["observed_follows"] > evidence["baseline"]["expected_follows"]
+        assert evidence["sample_follower_ids"]
+
+
+def test_batch_registered_accounts_are_flagged_on_their_registration_day(platform_run):
+    truth, lake, _ = platform_run
+    batch = lake.read("findings").where("detector = 'batch_registration'").collect()
+    assert {row["account_id"]: row["run_date"] for row in batch} == truth.batch_registration_days()
+    negatives = {account_id for ids in truth.batch_negatives.values() for account_id in ids}
+    assert negatives and not negatives & {row["account_id"] for row in batch}
 
 
 def test_quarantine_holds_exactly_the_planted_bad_rows(platform_run):
