@@ -220,7 +220,8 @@ def _print_scores(findings_rows, truth) -> None:
     from jobs.evaluate import score_detectors, score_drip
 
     table = Table(title="Planted vs found")
-    for column in ("detector", "planted", "found", "true positives", "precision", "recall", "organic flagged"):
+    table.add_column("detector", no_wrap=True)
+    for column in ("planted", "found", "true positives", "precision", "recall", "organic flagged"):
         table.add_column(column)
     for score in score_detectors(findings_rows, truth):
         organic = str(score.organic_flagged) if score.detector == "fake_follower_spike" else ""

@@ -200,8 +200,12 @@ def batch_registrations(lake: Lake, start: date, end: date, settings: Settings) 
         .unionByName(counts)
     )
     memberships = keyed.transform(key_bursts(history, settings.batch)).localCheckpoint()
+    # A view holds accounts registered on its day or the day before, so only the two days before start can
+    # have flagged them already.
     earlier = lake.read("findings").where(
-        (F.col("detector") == "batch_registration") & (F.col("run_date") < F.lit(start))
+        (F.col("detector") == "batch_registration")
+        & (F.col("run_date") >= F.lit(first_folder - timedelta(days=1)))
+        & (F.col("run_date") < F.lit(start))
     )
     found = memberships.transform(cluster_findings(views, settings.batch)).transform(first_flag_only(earlier))
     return found, counts

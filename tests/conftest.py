@@ -21,7 +21,8 @@ time.tzset()
 
 @pytest.fixture(scope="session")
 def settings() -> Settings:
-    return replace(load_settings(), spark_master="local[2]", shuffle_partitions=1, driver_memory="2g")
+    # One JVM serves every test's Spark plans, among them hundreds of nightly detector passes: 2g thrashed in GC.
+    return replace(load_settings(), spark_master="local[2]", shuffle_partitions=1, driver_memory="6g")
 
 
 @pytest.fixture(scope="session")

@@ -122,6 +122,27 @@ def test_findings_command_filters_by_detector_as_json(platform_run):
     assert all(item["evidence"]["limit"] >= 1 for item in payload)
 
 
+def test_evaluate_command_scores_every_detector_against_the_planted_truth(platform_run):
+    _, lake, _ = platform_run
+    result = CliRunner().invoke(
+        app,
+        ["evaluate", "--landing", str(lake.root.parent / "landing"), "--lake", str(lake.root)],
+        env={"COLUMNS": "160"},
+    )
+    assert result.exit_code == 0, result.output
+    score_lines = [line for line in result.stdout.splitlines() if "1.000" in line]
+    for detector in ("dormant_account", "quota_overrun", "batch_registration", "fake_follower_spike"):
+        assert any(detector in line and line.count("1.000") == 2 for line in score_lines), result.stdout
+
+
+def test_evaluate_refuses_a_landing_folder_without_planted_truth(tmp_path):
+    result = run_cli("evaluate", "--landing", str(tmp_path), "--lake", str(tmp_path / "lake"))
+    assert result.returncode == 1
+    assert result.stderr.strip() == (
+        f"accountwatch: error: no truth.json in {tmp_path}: only a synthetic platform (accountwatch demo) has one"
+    )
+
+
 def run_cli(*arguments: str, env: dict | None = None) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "flows.cli", *arguments],
