@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich import box
 from rich.console import Console
 from rich.table import Table
 
@@ -219,9 +220,9 @@ def findings(
 def _print_scores(findings_rows, truth) -> None:
     from jobs.evaluate import score_detectors, score_drip
 
-    table = Table(title="Planted vs found")
+    table = Table(title="Planted vs found", box=box.SIMPLE)
     table.add_column("detector", no_wrap=True)
-    for column in ("planted", "found", "true positives", "precision", "recall", "organic flagged"):
+    for column in ("planted", "found", "correct", "precision", "recall", "organic"):
         table.add_column(column)
     for score in score_detectors(findings_rows, truth):
         organic = str(score.organic_flagged) if score.detector == "fake_follower_spike" else ""
@@ -241,9 +242,7 @@ def _print_scores(findings_rows, truth) -> None:
             f"slow drip of bought follows (not counted above): {drip.buyers_flagged} of {drip.buyers} buyers "
             f"flagged, on {drip.days_flagged} of {drip.days} drip days"
         )
-    Console().print(
-        "fake_follower_spike cases are (account, day) pairs; organic flagged = planted viral days flagged (want 0)"
-    )
+    Console().print("fake_follower_spike cases are (account, day) pairs; organic = planted viral days flagged (want 0)")
 
 
 @app.command()

@@ -117,7 +117,8 @@ def new_followers(
     """Candidate follows (account_id, run_date, user_id, event_ts) with the follower's signals as of run_date.
 
     young: registered within `young_days`; batch: flagged by batch_registration by then; inactive: no read,
-    like, share or comment delivered by then; suspicious: inactive and young or batch.
+    like, share or comment delivered by then; suspicious: inactive and young or batch (`mark_lockstep` adds
+    inactive followers in lockstep).
     """
 
     def transform(follows: DataFrame) -> DataFrame:
@@ -143,10 +144,10 @@ def new_followers(
     return transform
 
 
-def lockstep(all_follows: DataFrame, window_minutes: int, min_common: int) -> Callable[[DataFrame], DataFrame]:
-    """Per candidate account and day: followers it shares, within the window, with other accounts gaining many of them.
+def lockstep_links(all_follows: DataFrame, window_minutes: int, min_common: int) -> Callable[[DataFrame], DataFrame]:
+    """Candidate followers shared, within the window, with another account gaining many of the same followers.
 
-    Returns (account_id, run_date, lockstep_followers, lockstep_partners) for accounts with a partner.
+    Returns (run_date, account_id, partner, user_id, common_followers), one row per follower of a strong pair.
     """
 
     def transform(followers: DataFrame) -> DataFrame:
@@ -168,26 +169,58 @@ def lockstep(all_follows: DataFrame, window_minutes: int, min_common: int) -> Ca
             .agg(F.count("*").alias("common_followers"))
             .where(F.col("common_followers") >= min_common)
         )
-        lockstep_users = (
-            pairs.join(strong.select("run_date", "account_id", "partner"), ["run_date", "account_id", "partner"])
-            .groupBy("run_date", "account_id")
-            .agg(F.countDistinct("user_id").alias("lockstep_followers"))
-        )
-        partners = strong.groupBy("run_date", "account_id").agg(
+        return pairs.join(strong, ["run_date", "account_id", "partner"])
+
+    return transform
+
+
+def lockstep_summary(links: DataFrame) -> DataFrame:
+    """Per account and day: how many followers are in lockstep, and the strongest partners."""
+    lockstep_users = links.groupBy("run_date", "account_id").agg(F.countDistinct("user_id").alias("lockstep_followers"))
+    partners = (
+        links.select("run_date", "account_id", "partner", "common_followers")
+        .distinct()
+        .groupBy("run_date", "account_id")
+        .agg(
             F.slice(
                 F.sort_array(F.collect_list(F.struct("common_followers", "partner")), asc=False), 1, MAX_PARTNERS
             ).alias("_top")
         )
-        return lockstep_users.join(partners, ["run_date", "account_id"]).select(
-            "run_date",
-            "account_id",
-            "lockstep_followers",
-            F.transform(
-                "_top",
-                lambda entry: F.struct(
-                    entry["partner"].alias("account_id"), entry["common_followers"].alias("common_followers")
-                ),
-            ).alias("lockstep_partners"),
+    )
+    return lockstep_users.join(partners, ["run_date", "account_id"]).select(
+        "run_date",
+        "account_id",
+        "lockstep_followers",
+        F.transform(
+            "_top",
+            lambda entry: F.struct(
+                entry["partner"].alias("account_id"), entry["common_followers"].alias("common_followers")
+            ),
+        ).alias("lockstep_partners"),
+    )
+
+
+def lockstep(all_follows: DataFrame, window_minutes: int, min_common: int) -> Callable[[DataFrame], DataFrame]:
+    """Per candidate account and day: followers it shares, within the window, with other accounts gaining many of them.
+
+    Returns (account_id, run_date, lockstep_followers, lockstep_partners) for accounts with a partner.
+    """
+
+    def transform(followers: DataFrame) -> DataFrame:
+        return lockstep_summary(followers.transform(lockstep_links(all_follows, window_minutes, min_common)))
+
+    return transform
+
+
+def mark_lockstep(links: DataFrame) -> Callable[[DataFrame], DataFrame]:
+    """Mark followers in lockstep; an inactive follower in lockstep is suspicious even when neither young nor batch."""
+
+    def transform(followers: DataFrame) -> DataFrame:
+        in_step = links.select("run_date", "account_id", "user_id").distinct().withColumn("lockstep", F.lit(True))
+        return (
+            followers.join(in_step, ["run_date", "account_id", "user_id"], "left")
+            .withColumn("lockstep", F.coalesce("lockstep", F.lit(False)))
+            .withColumn("suspicious", F.col("suspicious") | (F.col("inactive") & F.col("lockstep")))
         )
 
     return transform
@@ -305,16 +338,17 @@ def judge_spikes(
         .transform(new_followers(accounts, activity, batch_flags, settings.young_days))
         .persist()
     )
+    links = followers.transform(
+        lockstep_links(follows, settings.lockstep_window_minutes, settings.lockstep_min_common)
+    ).persist()
     try:
-        quality = followers.transform(follower_quality(settings.sample_followers))
-        in_lockstep = followers.transform(
-            lockstep(follows, settings.lockstep_window_minutes, settings.lockstep_min_common)
-        )
+        quality = followers.transform(mark_lockstep(links)).transform(follower_quality(settings.sample_followers))
         judged = baselined.join(quality, ["account_id", "run_date"]).join(
-            in_lockstep, ["account_id", "run_date"], "left"
+            lockstep_summary(links), ["account_id", "run_date"], "left"
         )
         return judged.transform(spike_findings(settings)).localCheckpoint()
     finally:
+        links.unpersist()
         followers.unpersist()
 
 

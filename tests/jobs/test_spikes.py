@@ -305,3 +305,16 @@ def test_run_day_follows_take_only_follows_delivered_by_their_day(spark):
     )
     assert run_day_follows(subscriptions, RUN_DAY, RUN_DAY).count() == 1
     assert run_day_follows(subscriptions, RUN_DAY, RUN_DAY).select(F.col("run_date")).first()[0] == RUN_DAY
+
+
+def test_spike_counts_inactive_followers_in_lockstep_though_neither_young_nor_batch(spark, platform):
+    old_farm, old_farm_accounts = farm_users("old_farm_", 40, datetime(2025, 6, 1, 3, 0))
+    accounts = platform["accounts"] + old_farm_accounts
+    daily = []
+    follows = []
+    for buyer in ("pa_buyer", "pa_other_buyer"):
+        daily += steady_history(buyer, 5) + [daily_row(buyer, RUN_DAY, 45)]
+        follows += follows_of(buyer, old_farm, datetime(2026, 3, 2, 14, 0))
+    assert flagged(judge(spark, daily, follows, accounts, platform["activity"])) == ["pa_buyer", "pa_other_buyer"]
+    alone = [row for row in follows if row[1] == "pa_buyer"]
+    assert flagged(judge(spark, daily, alone, accounts, platform["activity"])) == []
