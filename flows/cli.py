@@ -220,10 +220,10 @@ def findings(
 def _print_scores(findings_rows, truth) -> None:
     from jobs.evaluate import score_detectors, score_drip
 
-    table = Table(title="Planted vs found", box=box.SIMPLE)
+    table = Table(title="Planted vs found", box=box.SIMPLE, pad_edge=False)
     table.add_column("detector", no_wrap=True)
     for column in ("planted", "found", "correct", "precision", "recall", "organic"):
-        table.add_column(column)
+        table.add_column(column, no_wrap=True, justify="right")
     for score in score_detectors(findings_rows, truth):
         organic = str(score.organic_flagged) if score.detector == "fake_follower_spike" else ""
         table.add_row(
