@@ -79,7 +79,10 @@ def _validation(table: str) -> Any:
 
 
 def validate(table: str, rows: DataFrame) -> QualityOutcome:
-    """Validate `rows` against the suite in `expectations/<table>.py`."""
+    """Validate `rows` against the suite in `expectations/<table>.py` (after its `prepare`, when it has one)."""
+    suite_module = importlib.import_module(f"expectations.{table}")
+    if hasattr(suite_module, "prepare"):
+        rows = suite_module.prepare(rows)
     result = _validation(table).run(batch_parameters={"dataframe": rows})
     outcome = QualityOutcome(table)
     for item in result.results:

@@ -102,11 +102,18 @@ def _print_detect(result: dict) -> None:
     table = Table(title="Detectors")
     for column in ("detector", "days judged", "new findings", "note"):
         table.add_column(column)
-    for name, outcome in result.items():
+    for name, outcome in result["detectors"].items():
         skipped = outcome["skipped"]
         note = f"{len(skipped)} day(s) not judged: {next(iter(skipped.values()))}" if skipped else ""
         table.add_row(name, str(outcome["judged_days"]), str(outcome["findings"]), note)
     console.print(table)
+    standing = result["standing"]
+    tiers = ", ".join(f"{tier} {count}" for tier, count in sorted(standing["current_tiers"].items())) or "-"
+    console.print(
+        f"blacklist: {len(standing['listed'])} listed, {len(standing['lifted'])} lifted; "
+        f"tiers now {tiers} ({standing['tier_rows']} tier rows written); "
+        f"{standing['suppressed']} finding(s) not raised again after a dismissal"
+    )
 
 
 def _run_pipeline(kind: str, start: date, end: date, landing: Path, lake: Path, config: Path | None) -> dict:

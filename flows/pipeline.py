@@ -74,16 +74,26 @@ def ingest_task(landing: str, lake_dir: str, config_file: str | None, start: str
 def detect_task(lake_dir: str, config_file: str | None, start: str, end: str, from_current_state: bool) -> dict:
     """Judge the days from start to end and write their findings."""
     lake, settings = open_lake(lake_dir, config_file)
-    outcomes = detect_range(
+    outcome = detect_range(
         lake, date.fromisoformat(start), date.fromisoformat(end), settings, from_current_state, _log
     )
+    standing = outcome.standing
     return {
-        name: {
-            "findings": outcome.findings,
-            "judged_days": len(outcome.judged_days),
-            "skipped": {d.isoformat(): why for d, why in outcome.skipped.items()},
-        }
-        for name, outcome in outcomes.items()
+        "detectors": {
+            name: {
+                "findings": detected.findings,
+                "judged_days": len(detected.judged_days),
+                "skipped": {d.isoformat(): why for d, why in detected.skipped.items()},
+            }
+            for name, detected in outcome.detectors.items()
+        },
+        "standing": {
+            "suppressed": standing.suppressed,
+            "listed": [list(key) for key in standing.listed],
+            "lifted": [list(key) for key in standing.lifted],
+            "tier_rows": sum(standing.tier_moves.values()),
+            "current_tiers": standing.current_tiers,
+        },
     }
 
 

@@ -51,6 +51,38 @@ class BatchSettings:
     max_member_ids: int = 500
 
 
+@dataclass(frozen=True)
+class TierPolicy:
+    """The credit-tier policy (see defaults.toml for the rules)."""
+
+    policy_version: str = "credit_tiers/1"
+    watch_days: int = 90
+    restrict_medium_findings: int = 2
+    trusted_min_age_days: int = 365
+    trusted_clean_days: int = 180
+    trusted_recent_use_days: int = 30
+
+
+@dataclass(frozen=True)
+class BlacklistRules:
+    """When accounts and subjects are blacklisted (see defaults.toml)."""
+
+    rule_version: str = "blacklist/1"
+    spike_findings: int = 2
+    spike_window_days: int = 90
+    subject_blacklisted_accounts: int = 2
+    subject_window_days: int = 90
+
+
+@dataclass(frozen=True)
+class NameMatchSettings:
+    """closed_name_reregistration (see defaults.toml)."""
+
+    rule_version: str = "closed_name_reregistration/1"
+    max_edits: int = 1
+    min_near_length: int = 4
+
+
 def _section(kind: type, raw: dict[str, Any]):
     """A settings dataclass from a TOML table, each value cast to the field's default type."""
     defaults = kind()
@@ -81,11 +113,28 @@ class Settings:
     )
     spike: SpikeSettings = field(default_factory=SpikeSettings)
     batch: BatchSettings = field(default_factory=BatchSettings)
+    blacklisted_subject_rule_version: str = "blacklisted_subject_registration/1"
+    names: NameMatchSettings = field(default_factory=NameMatchSettings)
+    actions: dict[str, dict[str, str]] = field(default_factory=dict)
+    tiers: TierPolicy = field(default_factory=TierPolicy)
+    blacklist: BlacklistRules = field(default_factory=BlacklistRules)
     source: str = "built-in defaults"
 
     @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.time_zone)
+
+    @property
+    def rule_versions(self) -> dict[str, str]:
+        """Each detector's rule version, written into its findings."""
+        return {
+            "dormant_account": self.dormant_rule_version,
+            "quota_overrun": self.quota_rule_version,
+            "batch_registration": self.batch.rule_version,
+            "fake_follower_spike": self.spike.rule_version,
+            "blacklisted_subject_registration": self.blacklisted_subject_rule_version,
+            "closed_name_reregistration": self.names.rule_version,
+        }
 
 
 def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
@@ -132,6 +181,14 @@ def load_settings(config_file: Path | str | None = None) -> Settings:
             quota_limits={str(k): int(v) for k, v in raw["quota_overrun"]["limits"].items()},
             spike=_section(SpikeSettings, raw["fake_follower_spike"]),
             batch=_section(BatchSettings, raw["batch_registration"]),
+            blacklisted_subject_rule_version=str(raw["blacklisted_subject_registration"]["rule_version"]),
+            names=_section(NameMatchSettings, raw["closed_name_reregistration"]),
+            actions={
+                str(detector): {str(severity): str(action) for severity, action in row.items()}
+                for detector, row in raw["recommended_actions"].items()
+            },
+            tiers=_section(TierPolicy, raw["credit_tiers"]),
+            blacklist=_section(BlacklistRules, raw["blacklist"]),
             source=source,
         )
     except (KeyError, TypeError, ValueError) as error:
@@ -145,4 +202,22 @@ def load_settings(config_file: Path | str | None = None) -> Settings:
     missing = {"individual", "enterprise", "media", "government", "other"} - settings.quota_limits.keys()
     if missing:
         raise ConfigError(f"configuration {source}: quota_overrun.limits lacks {sorted(missing)}")
+    _check_actions(settings)
     return settings
+
+
+def _check_actions(settings: Settings) -> None:
+    from schemas.findings import DETECTORS, SEVERITIES
+    from schemas.standing import ACTIONS
+
+    for detector in DETECTORS:
+        row = settings.actions.get(detector, {})
+        missing = [severity for severity in SEVERITIES if severity not in row]
+        if missing:
+            raise ConfigError(f"configuration {settings.source}: recommended_actions.{detector} lacks {missing}")
+        unknown = sorted({action for action in row.values() if action not in ACTIONS})
+        if unknown:
+            raise ConfigError(
+                f"configuration {settings.source}: recommended_actions.{detector} has unknown actions {unknown} "
+                f"(expected {', '.join(ACTIONS)})"
+            )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import calendar
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from functools import reduce
 
 from pyspark.sql import DataFrame, Window
@@ -32,9 +32,18 @@ from jobs.rules import (
     quota_overruns,
 )
 from jobs.spikes import judge_spikes, run_day_follows
+from jobs.standing import BARRING_DETECTORS, TIERS_RUN, StandingOutcome, settle
 
 RULE_DETECTORS = ("dormant_account", "quota_overrun")
-SNAPSHOT_COLUMNS = ("account_type", "subject_id", "subject_type", "registered_at", "status")
+SNAPSHOT_COLUMNS = ("account_type", "subject_id", "subject_type", "account_name", "registered_at", "status")
+
+
+@dataclass
+class RunOutcome:
+    """What a detect run did: per detector, and to the blacklist and tiers."""
+
+    detectors: dict[str, DetectorOutcome]
+    standing: StandingOutcome
 
 
 @dataclass
@@ -245,7 +254,8 @@ def detect_range(
     settings: Settings,
     from_current_state: bool,
     progress: Callable[[str], None] | None = None,
-) -> dict[str, DetectorOutcome]:
+    now: datetime | None = None,
+) -> RunOutcome:
     """Judge every day from start to end, write the new findings and the detectors' state."""
     spark = lake.spark
     say = progress or (lambda message: None)
@@ -298,23 +308,31 @@ def detect_range(
             say("looking for follower spikes")
             spikes = follower_spikes(lake, start, end, spike_days, batch_found, settings)
             statistical.append(spikes.withColumn("detector", F.lit("fake_follower_spike")))
-        versions = {
-            "dormant_account": settings.dormant_rule_version,
-            "quota_overrun": settings.quota_rule_version,
-            "batch_registration": settings.batch.rule_version,
-            "fake_follower_spike": settings.spike.rule_version,
-        }
         every_detector = [rule_findings, *[rows.select(*rule_findings.columns) for rows in statistical]]
-        findings = reduce(DataFrame.unionByName, every_detector).transform(as_findings(versions)).persist()
-        say("writing findings")
+        found = (
+            reduce(DataFrame.unionByName, every_detector)
+            .transform(as_findings(settings.rule_versions, settings.actions))
+            .persist()
+        )
         detectors = ", ".join(f"'{name}'" for name in outcomes)
         slice_predicate = f"{between('{t}.run_date', start, end)} AND {{t}}.detector IN ({detectors})"
-        lake.upsert("findings", findings, ["finding_id"], delete_unmatched_where=slice_predicate)
-        counts = {
-            (row["detector"], row["run_date"]): row["count"]
-            for row in findings.groupBy("detector", "run_date").count().collect()
-        }
-        findings.unpersist()
+        counts: dict[tuple[str, date], int] = {}
+
+        def write_findings(findings: DataFrame) -> None:
+            say("writing findings")
+            lake.upsert("findings", findings, ["finding_id"], delete_unmatched_where=slice_predicate)
+            counts.update(
+                {
+                    (row["detector"], row["run_date"]): row["count"]
+                    for row in findings.groupBy("detector", "run_date").count().collect()
+                }
+            )
+
+        standing = settle(lake, start, end, settings, snapshots, found, write_findings, now or datetime.now(settings.zone), say)
+        found.unpersist()
+        counts.update(standing.barring_findings)
+        for name in BARRING_DETECTORS:
+            outcomes[name] = DetectorOutcome(name, judged_days=list(days))
         rule_slice = f"{between('run_date', start, end)} AND detector IN ('dormant_account', 'quota_overrun')"
         lake.replace("detector_state", condition_now, rule_slice)
         lake.replace("registration_keys", key_counts, between("reg_date", start, end))
@@ -325,8 +343,10 @@ def detect_range(
                 outcome.findings += found
                 run_rows.append((day, name, "ok", found, None))
             run_rows += [(day, name, "history_too_short", 0, reason) for day, reason in outcome.skipped.items()]
-        runs_slice = f"{between('run_date', start, end)} AND detector IN ({detectors})"
+        run_rows += [(day, TIERS_RUN, "ok", standing.tier_moves.get(day, 0), "tier rows written") for day in days]
+        run_names = ", ".join(f"'{name}'" for name in [*outcomes, TIERS_RUN])
+        runs_slice = f"{between('run_date', start, end)} AND detector IN ({run_names})"
         lake.replace("detector_runs", spark.createDataFrame(run_rows, TABLES["detector_runs"].schema), runs_slice)
     finally:
         snapshots.unpersist()
-    return outcomes
+    return RunOutcome(outcomes, standing)

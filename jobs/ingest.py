@@ -414,7 +414,8 @@ def _write(lake, start, end, accepted, quarantined, loaded_days, quality_rows, s
     lake.replace(
         "dq_results",
         spark.createDataFrame(quality_rows, TABLES["dq_results"].schema),
-        f"ingest_start = DATE'{start.isoformat()}' AND ingest_end = DATE'{end.isoformat()}'",
+        f"table_name IN ({', '.join(repr(name) for name in accepted)}) "
+        f"AND ingest_start = DATE'{start.isoformat()}' AND ingest_end = DATE'{end.isoformat()}'",
     )
     # Written last: a day counts as loaded only once everything else of it is in place.
     lake.upsert(

@@ -12,7 +12,7 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql.types import StructType
 
 from jobs.config import Settings
-from schemas import accounts, events, findings, operations
+from schemas import accounts, events, findings, operations, standing
 
 
 @dataclass(frozen=True)
@@ -42,6 +42,9 @@ TABLES: dict[str, TableSpec] = {
         TableSpec("detector_state", findings.DETECTOR_STATE, ("run_date",), evidence=False),
         TableSpec("detector_runs", findings.DETECTOR_RUNS),
         TableSpec("registration_keys", findings.REGISTRATION_KEYS, ("reg_date",), evidence=False),
+        TableSpec("reviews", standing.REVIEWS),
+        TableSpec("account_tiers", standing.ACCOUNT_TIERS),
+        TableSpec("blacklist", standing.BLACKLIST),
     )
 }
 

@@ -152,13 +152,49 @@ def finding_id(run_date: Column, detector: Column, account_id: Column) -> Column
     return F.substring(F.sha2(F.concat_ws("|", run_date.cast("string"), detector, account_id), 256), 1, 32)
 
 
-def as_findings(rule_versions: dict[str, str]) -> Callable[[DataFrame], DataFrame]:
-    """Shape detector rows (run_date, detector, account_id, subject_id, severity, score, evidence) as findings."""
+def _evidence(path: str) -> Column:
+    return F.coalesce(F.get_json_object("evidence", path), F.lit(""))
+
+
+def evidence_key_parts() -> dict[str, list[Column]]:
+    """The parts of a finding that make it "the same evidence" as another of its detector for its account.
+
+    A spike day is its own evidence; an account registers once; a dormant spell is its last use; an overrun
+    is the subject's live accounts at the time; a barred registration is the subject or the names matched.
+    """
+    return {
+        "fake_follower_spike": [F.col("run_date").cast("string")],
+        "batch_registration": [],
+        "dormant_account": [_evidence("$.last_login_at"), _evidence("$.last_publish_at")],
+        "quota_overrun": [_evidence("$.subject_id"), _evidence("$.live_accounts[*].account_id")],
+        "blacklisted_subject_registration": [_evidence("$.subject_id")],
+        "closed_name_reregistration": [_evidence("$.matches[*].account_id")],
+    }
+
+
+def evidence_key() -> Column:
+    """A hash of the detector, the account and the evidence parts that identify what was seen."""
+    parts = F.lit("")
+    for name, columns in evidence_key_parts().items():
+        parts = F.when(F.col("detector") == name, F.concat_ws("|", F.lit(""), *columns)).otherwise(parts)
+    return F.substring(F.sha2(F.concat_ws("|", F.col("detector"), F.col("account_id"), parts), 256), 1, 32)
+
+
+def _lookup(mapping: dict[str, str], key: Column) -> Column:
+    literal_map = F.create_map(*[item for name, value in sorted(mapping.items()) for item in (F.lit(name), F.lit(value))])
+    return literal_map[key]
+
+
+def as_findings(
+    rule_versions: dict[str, str], actions: dict[str, dict[str, str]]
+) -> Callable[[DataFrame], DataFrame]:
+    """Shape detector rows (run_date, detector, account_id, subject_id, severity, score, evidence) as findings.
+
+    `actions` maps detector and severity to the recommended measure.
+    """
+    by_severity = {f"{detector}/{severity}": action for detector, row in actions.items() for severity, action in row.items()}
 
     def transform(rows: DataFrame) -> DataFrame:
-        versions = F.create_map(
-            *[item for name, version in sorted(rule_versions.items()) for item in (F.lit(name), F.lit(version))]
-        )
         return rows.select(
             finding_id(F.col("run_date"), F.col("detector"), F.col("account_id")).alias("finding_id"),
             "run_date",
@@ -168,7 +204,9 @@ def as_findings(rule_versions: dict[str, str]) -> Callable[[DataFrame], DataFram
             "severity",
             "score",
             "evidence",
-            versions[F.col("detector")].alias("rule_version"),
+            _lookup(rule_versions, F.col("detector")).alias("rule_version"),
+            _lookup(by_severity, F.concat_ws("/", "detector", "severity")).alias("recommended_action"),
+            evidence_key().alias("evidence_key"),
         )
 
     return transform

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from pyspark.sql.types import DateType, DoubleType, LongType, StringType, StructField, StructType
 
-DETECTORS = ("fake_follower_spike", "batch_registration", "dormant_account", "quota_overrun")
+DETECTORS = (
+    "fake_follower_spike",
+    "batch_registration",
+    "dormant_account",
+    "quota_overrun",
+    "blacklisted_subject_registration",
+    "closed_name_reregistration",
+)
 SEVERITIES = ("low", "medium", "high")
 
 FINDINGS = StructType(
@@ -18,6 +25,10 @@ FINDINGS = StructType(
         StructField("score", DoubleType(), False),
         StructField("evidence", StringType(), False),
         StructField("rule_version", StringType(), False),
+        # The measure the rules suggest (schemas.standing.ACTIONS).
+        StructField("recommended_action", StringType(), False),
+        # What makes two findings "the same evidence": a dismissed finding is not raised again for it.
+        StructField("evidence_key", StringType(), False),
     ]
 )
 

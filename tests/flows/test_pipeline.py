@@ -34,7 +34,7 @@ def platform_run(prefect_harness, spark, settings, tmp_path_factory):
 def test_nightly_flow_after_backfill_finds_exactly_the_planted_accounts(platform_run):
     truth, lake, result = platform_run
     assert result["ingest"]["engagement"]["loaded"] > 0
-    assert result["detect"]["dormant_account"]["judged_days"] == 1
+    assert result["detect"]["detectors"]["dormant_account"]["judged_days"] == 1
     for score in score_detectors(lake.read("findings"), truth):
         assert score.planted > 0
         assert (score.precision, score.recall) == (1.0, 1.0), score
