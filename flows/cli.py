@@ -9,7 +9,7 @@ import os
 import shutil
 import sys
 import time
-from datetime import date
+from datetime import date, datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -69,14 +69,18 @@ def _config_arg(config: Path | None) -> str | None:
 
 def _known_errors() -> tuple[type[BaseException], ...]:
     from expectations.runner import DataQualityError
+    from jobs.blacklist import BlacklistError
     from jobs.config import ConfigError
     from jobs.ingest import QuarantineThresholdError
     from jobs.landing import LandingError
     from jobs.pii import MissingPiiKeyError
+    from jobs.reviews import ReviewError
     from jobs.spark import SparkSetupError
 
     return (
         CommandError,
+        ReviewError,
+        BlacklistError,
         ConfigError,
         LandingError,
         QuarantineThresholdError,
@@ -222,6 +226,177 @@ def findings(
         for row in rows:
             table.add_row(*[str(row[column] if row[column] is not None else "") for column in SHOWN_COLUMNS])
         Console().print(table)
+
+
+def _plain(value):
+    if isinstance(value, date | datetime):
+        return value.isoformat()
+    if isinstance(value, list | tuple):
+        return [_plain(item) for item in value]
+    return value
+
+
+def _emit(rows: list[dict], columns: tuple[str, ...], shown: tuple[str, ...], title: str, output: OutputFormat) -> None:
+    """Print rows as a table (the `shown` columns), or every column as CSV or JSON on stdout."""
+    rows = [{column: _plain(row[column]) for column in columns} for row in rows]
+    if output is OutputFormat.csv:
+        buffer = io.StringIO()
+        writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(
+            {key: json.dumps(value) if isinstance(value, list) else value for key, value in row.items()} for row in rows
+        )
+        sys.stdout.write(buffer.getvalue())
+    elif output is OutputFormat.json:
+        sys.stdout.write(json.dumps(rows, ensure_ascii=False, indent=2) + "\n")
+    else:
+        table = Table(title=title)
+        for column in shown:
+            table.add_column(column)
+        for row in rows:
+            cells = []
+            for column in shown:
+                value = row[column]
+                cells.append(", ".join(value) if isinstance(value, list) else "" if value is None else str(value))
+            table.add_row(*cells)
+        Console().print(table)
+
+
+def _open_existing(lake: Path, config: Path | None, table: str, hint: str):
+    from flows.runtime import open_lake
+
+    if not (lake / table).is_dir():
+        raise CommandError(f"no {table} table under {lake}: {hint}")
+    return open_lake(str(lake), _config_arg(config))
+
+
+class Verdict(StrEnum):
+    confirmed = "confirmed"
+    dismissed = "dismissed"
+
+
+@app.command()
+def review(
+    finding_id: Annotated[str, typer.Argument(help="The finding_id to review.")],
+    verdict: Annotated[Verdict, typer.Option("--verdict", help="confirmed or dismissed.")],
+    reviewer: Annotated[str, typer.Option("--reviewer", help="Who reviewed the finding.")],
+    note: Annotated[str | None, typer.Option("--note", help="Why.")] = None,
+    landing: LandingOption = DEFAULT_LANDING,
+    lake: LakeOption = DEFAULT_LAKE,
+    config: ConfigOption = None,
+) -> None:
+    """Record an analyst's verdict on a finding; the next run's tiers and blacklist take it into account."""
+    from jobs.reviews import record_review
+
+    lake_tables, settings = _open_existing(lake, config, "findings", "run `accountwatch run` or `backfill` first")
+    row = record_review(lake_tables, finding_id, verdict.value, reviewer, note, datetime.now(settings.zone))
+    console.print(
+        f"{row['verdict']} by {row['reviewer']}: finding {row['finding_id']} ({row['detector']}, account "
+        f"{row['account_id']}, {row['run_date'].isoformat()}); tiers and the blacklist take it into account "
+        "at the next run"
+    )
+
+
+TIER_COLUMNS = ("account_id", "tier", "rule", "reasons", "policy_version", "valid_from", "valid_to", "is_current")
+
+
+@app.command()
+def tiers(
+    account: Annotated[str | None, typer.Option("--account", help="One account's tier history.")] = None,
+    output: Annotated[OutputFormat, typer.Option("--format", help="table, csv or json.")] = OutputFormat.table,
+    landing: LandingOption = DEFAULT_LANDING,
+    lake: LakeOption = DEFAULT_LAKE,
+    config: ConfigOption = None,
+) -> None:
+    """Every public account's current credit tier, or with --account that account's whole tier history."""
+    from pyspark.sql import functions as F
+
+    lake_tables, _ = _open_existing(lake, config, "account_tiers", "run `accountwatch run` or `backfill` first")
+    rows = lake_tables.read("account_tiers")
+    if account:
+        selected = [row.asDict() for row in rows.where(F.col("account_id") == account).orderBy("valid_from").collect()]
+        if not selected:
+            raise CommandError(f"no tier history for account {account!r} (only public accounts have tiers)")
+        _emit(selected, TIER_COLUMNS, TIER_COLUMNS, f"Tier history of {account}", output)
+        return
+    current = [row.asDict() for row in rows.where(F.col("is_current")).orderBy("tier", "account_id").collect()]
+    counts = ", ".join(f"{tier} {sum(1 for row in current if row['tier'] == tier)}" for tier in ("A", "B", "C", "D"))
+    shown = ("account_id", "tier", "rule", "valid_from", "reasons")
+    _emit(current, TIER_COLUMNS, shown, f"Current tiers ({counts})", output)
+
+
+BLACKLIST_COLUMNS = (
+    "entity_type",
+    "entity_id",
+    "status",
+    "listed_on",
+    "reason",
+    "finding_ids",
+    "changed_by",
+    "changed_at",
+    "change_reason",
+    "rule_version",
+    "entry_id",
+    "is_current",
+)
+blacklist_app = typer.Typer(help="The blacklist: list its entries (and their history), or lift one.")
+app.add_typer(blacklist_app, name="blacklist")
+
+
+@blacklist_app.callback(invoke_without_command=True)
+def blacklist_entries(
+    context: typer.Context,
+    active: Annotated[bool, typer.Option("--active", help="Only entries in force now.")] = False,
+    output: Annotated[OutputFormat, typer.Option("--format", help="table, csv or json.")] = OutputFormat.table,
+    landing: LandingOption = DEFAULT_LANDING,
+    lake: LakeOption = DEFAULT_LAKE,
+    config: ConfigOption = None,
+) -> None:
+    """List blacklist entries: every listing and lift in order, or with --active the entries in force now."""
+    if context.invoked_subcommand:
+        return
+    from pyspark.sql import functions as F
+
+    lake_tables, _ = _open_existing(lake, config, "blacklist", "run `accountwatch run` or `backfill` first")
+    rows = lake_tables.read("blacklist")
+    if active:
+        rows = rows.where(F.col("is_current") & (F.col("status") == "active"))
+    selected = [row.asDict() for row in rows.orderBy("listed_on", "entity_type", "entity_id", "changed_at").collect()]
+    shown = ("entity_type", "entity_id", "status", "listed_on", "reason", "changed_by", "change_reason")
+    title = f"Blacklist: {'entries in force' if active else 'every listing and lift'} ({len(selected)})"
+    _emit(selected, BLACKLIST_COLUMNS, shown, title, output)
+
+
+class EntityType(StrEnum):
+    account = "account"
+    subject = "subject"
+
+
+@blacklist_app.command("lift")
+def blacklist_lift(
+    entity: Annotated[str, typer.Argument(help="The account or subject id to lift.")],
+    by: Annotated[str, typer.Option("--by", help="Who lifts the entry.")],
+    reason: Annotated[str, typer.Option("--reason", help="Why it is lifted.")],
+    entity_type: Annotated[
+        EntityType | None, typer.Option("--type", help="account or subject, when the id is listed as both.")
+    ] = None,
+    landing: LandingOption = DEFAULT_LANDING,
+    lake: LakeOption = DEFAULT_LAKE,
+    config: ConfigOption = None,
+) -> None:
+    """Lift an active blacklist entry; the listing stays on record with who lifted it, when and why."""
+    from jobs import blacklist
+
+    lake_tables, settings = _open_existing(lake, config, "blacklist", "run `accountwatch run` or `backfill` first")
+    rows = blacklist.lift(
+        lake_tables, entity, by, reason, datetime.now(settings.zone), entity_type.value if entity_type else None
+    )
+    blacklist.write(lake_tables, rows)
+    lifted = rows[-1]
+    console.print(
+        f"lifted {lifted.entity_type} {lifted.entity_id} (listed {lifted.listed_on.isoformat()}) by "
+        f"{lifted.changed_by}: {lifted.change_reason}"
+    )
 
 
 def _print_scores(findings_rows, truth) -> None:

@@ -74,9 +74,7 @@ def ingest_task(landing: str, lake_dir: str, config_file: str | None, start: str
 def detect_task(lake_dir: str, config_file: str | None, start: str, end: str, from_current_state: bool) -> dict:
     """Judge the days from start to end and write their findings."""
     lake, settings = open_lake(lake_dir, config_file)
-    outcome = detect_range(
-        lake, date.fromisoformat(start), date.fromisoformat(end), settings, from_current_state, _log
-    )
+    outcome = detect_range(lake, date.fromisoformat(start), date.fromisoformat(end), settings, from_current_state, _log)
     standing = outcome.standing
     return {
         "detectors": {

@@ -62,6 +62,7 @@ class Entry:
     changed_by: str
     changed_at: datetime
     change_reason: str
+    covers_through: date | None
     is_current: bool
 
     @property
@@ -83,6 +84,7 @@ class Entry:
             self.changed_by,
             self.changed_at,
             self.change_reason,
+            self.covers_through,
             self.is_current,
         )
 
@@ -99,11 +101,22 @@ def entry_id(entity_type: str, entity_id: str, listed_on: date, finding_ids: Ite
     return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
-def lifted(entry: Entry, by: str, at: datetime, why: str) -> list[Entry]:
-    """The two rows that lift an active entry: its listing row closed, and the lift."""
+def lifted(entry: Entry, by: str, at: datetime, why: str, covers_through: date | None = None) -> list[Entry]:
+    """The two rows that lift an active entry: its listing row closed, and the lift.
+
+    With `covers_through`, findings of that day and before can no longer list the entity again.
+    """
     return [
         replace(entry, is_current=False),
-        replace(entry, status="lifted", changed_by=by, changed_at=at, change_reason=why, is_current=True),
+        replace(
+            entry,
+            status="lifted",
+            changed_by=by,
+            changed_at=at,
+            change_reason=why,
+            covers_through=covers_through,
+            is_current=True,
+        ),
     ]
 
 
@@ -126,22 +139,22 @@ def plan(
 ) -> list[Entry]:
     """The blacklist rows a run over `days` writes, given the current rows and the findings it can see.
 
-    First, active entries citing a dismissed finding are lifted (the finding no longer counts). Then, day
-    by day, each account and subject the rules catch is listed, unless it is already active, or a lifted
-    entry already cited every finding the listing would cite (a lift is not undone by the same evidence).
+    First, active entries citing a dismissed finding are lifted (the finding no longer counts; the other
+    findings may list the entity again at once). Then, day by day, each account and subject the rules catch
+    is listed, unless it is already active, or an analyst lifted it and every finding the listing would cite
+    is from a day that lift covered (a lift is not undone by the evidence it was made on).
     """
     written: list[Entry] = []
     active = {entry.key: entry for entry in current if entry.is_current and entry.status == "active"}
-    lifted_ids: dict[tuple[str, str], list[set[str]]] = defaultdict(list)
+    covered: dict[tuple[str, str], date] = {}
     for entry in current:
-        if entry.is_current and entry.status == "lifted":
-            lifted_ids[entry.key].append(set(entry.finding_ids))
+        if entry.is_current and entry.status == "lifted" and entry.covers_through is not None:
+            covered[entry.key] = max(entry.covers_through, covered.get(entry.key, entry.covers_through))
     for key, entry in sorted(active.items()):
         gone = sorted(set(entry.finding_ids) & dismissed)
         if gone:
             written += lifted(entry, SYSTEM, now, f"finding(s) {', '.join(gone)} dismissed on review")
             del active[key]
-            lifted_ids[key].append(set(entry.finding_ids))
 
     counted = sorted((f for f in findings if f.finding_id not in dismissed), key=lambda f: (f.run_date, f.finding_id))
     spikes: dict[str, list[Finding]] = defaultdict(list)
@@ -159,10 +172,14 @@ def plan(
     def within(items: list[Finding], day: date, window: int) -> list[Finding]:
         return [f for f in items if day - timedelta(days=window - 1) <= f.run_date <= day]
 
+    found_on = {f.finding_id: f.run_date for f in findings}
+
     def consider(day: date, entity_type: str, candidates: dict[str, _Candidate]) -> None:
         for entity, found in sorted(candidates.items()):
             key = (entity_type, entity)
-            if key in active or any(found.finding_ids <= earlier for earlier in lifted_ids[key]):
+            if key in active:
+                continue
+            if key in covered and all(found_on.get(f, day) <= covered[key] for f in found.finding_ids):
                 continue
             ids = tuple(sorted(found.finding_ids))
             entry = Entry(
@@ -179,6 +196,7 @@ def plan(
                 changed_by=SYSTEM,
                 changed_at=now,
                 change_reason=f"listed by {rules.rule_version}",
+                covers_through=None,
                 is_current=True,
             )
             written.append(entry)
@@ -241,7 +259,9 @@ def as_frame(lake: Lake, entries: list[Entry]) -> DataFrame:
 
 def after_write(lake: Lake, written: list[Entry]) -> DataFrame:
     """The whole blacklist as it will be once `written` is merged: what its suite checks."""
-    existing = {(entry.entry_id, entry.status): entry for entry in map(Entry.from_row, lake.read("blacklist").collect())}
+    existing = {
+        (entry.entry_id, entry.status): entry for entry in map(Entry.from_row, lake.read("blacklist").collect())
+    }
     for entry in written:
         previous = existing.get((entry.entry_id, entry.status))
         existing[(entry.entry_id, entry.status)] = replace(previous, is_current=entry.is_current) if previous else entry
@@ -262,9 +282,7 @@ def write(lake: Lake, written: list[Entry]) -> None:
     )
 
 
-def lift(
-    lake: Lake, entity_id: str, by: str, why: str, now: datetime, entity_type: str | None = None
-) -> list[Entry]:
+def lift(lake: Lake, entity_id: str, by: str, why: str, now: datetime, entity_type: str | None = None) -> list[Entry]:
     """The rows that lift the active entry of `entity_id` (an account or a subject)."""
     if not by.strip():
         raise BlacklistError("--by must name who lifts the entry")
@@ -280,5 +298,7 @@ def lift(
     if len(matches) > 1:
         kinds = " and ".join(sorted(entry.entity_type for entry in matches))
         raise BlacklistError(f"{entity_id!r} is blacklisted as {kinds}: choose one with --type")
-    return lifted(matches[0], by.strip(), now, why.strip())
-
+    judged = (
+        lake.read("detector_runs").where(F.col("status") == "ok").agg(F.max("run_date")).collect()[0][0]
+    )
+    return lifted(matches[0], by.strip(), now, why.strip(), judged)

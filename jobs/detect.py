@@ -328,7 +328,9 @@ def detect_range(
                 }
             )
 
-        standing = settle(lake, start, end, settings, snapshots, found, write_findings, now or datetime.now(settings.zone), say)
+        standing = settle(
+            lake, start, end, settings, snapshots, found, write_findings, now or datetime.now(settings.zone), say
+        )
         found.unpersist()
         counts.update(standing.barring_findings)
         for name in BARRING_DETECTORS:

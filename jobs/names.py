@@ -10,7 +10,7 @@ import unicodedata
 from collections.abc import Callable
 from datetime import date, timedelta
 
-from pyspark.sql import Column, DataFrame, Window
+from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
 from pyspark.sql.types import StringType
 
@@ -49,9 +49,7 @@ def fresh_registrations(changes: DataFrame, start: date, end: date, max_late_day
             & (F.col("registered_at") >= window_start)
             & (F.col("registered_at") < window_end)
         )
-        .select(
-            F.col("ingest_date").alias("run_date"), "account_id", "subject_id", "account_name", "registered_at"
-        )
+        .select(F.col("ingest_date").alias("run_date"), "account_id", "subject_id", "account_name", "registered_at")
     )
 
 
@@ -92,7 +90,10 @@ def _blocks(frame: DataFrame, column: str) -> DataFrame:
     One edit leaves either intact in a name of four or more characters, so near matches always share a key.
     """
     return frame.select(
-        "*", F.explode(F.array(F.concat(F.lit("^"), F.substring(column, 1, 2)), F.concat(F.lit("$"), F.substring(column, -2, 2)))).alias("_block")
+        "*",
+        F.explode(
+            F.array(F.concat(F.lit("^"), F.substring(column, 1, 2)), F.concat(F.lit("$"), F.substring(column, -2, 2)))
+        ).alias("_block"),
     )
 
 
@@ -104,7 +105,10 @@ def name_reregistrations(protected: DataFrame, settings: NameMatchSettings) -> C
     """
 
     def transform(fresh: DataFrame) -> DataFrame:
-        new = _blocks(fresh.withColumn("normalised", normalised_name("account_name")).where(F.length("normalised") > 0), "normalised")
+        new = _blocks(
+            fresh.withColumn("normalised", normalised_name("account_name")).where(F.length("normalised") > 0),
+            "normalised",
+        )
         barred = _blocks(
             protected.select(
                 "run_date",
@@ -125,7 +129,9 @@ def name_reregistrations(protected: DataFrame, settings: NameMatchSettings) -> C
         )
         pairs = (
             new.join(barred, ["run_date", "_block"])
-            .where((F.col("account_id") != F.col("match_id")) & ((F.col("normalised") == F.col("match_normalised")) | near))
+            .where(
+                (F.col("account_id") != F.col("match_id")) & ((F.col("normalised") == F.col("match_normalised")) | near)
+            )
             .withColumn("edits", edits)
             .dropDuplicates(["run_date", "account_id", "match_id", "why"])
         )
@@ -168,5 +174,3 @@ def barred_names(snapshots: DataFrame, listed: DataFrame) -> DataFrame:
         .select("run_date", "account_id", "account_name", "subject_id", F.lit("blacklisted").alias("why"))
     )
     return closed.unionByName(blacklisted)
-
-

@@ -20,10 +20,7 @@ def latest_verdicts(lake: Lake) -> DataFrame:
     """The verdict that counts for each reviewed finding: its latest."""
     latest = Window.partitionBy("finding_id").orderBy(F.col("reviewed_at").desc(), F.col("review_id").desc())
     return (
-        lake.read("reviews")
-        .withColumn("_rank", F.row_number().over(latest))
-        .where(F.col("_rank") == 1)
-        .drop("_rank")
+        lake.read("reviews").withColumn("_rank", F.row_number().over(latest)).where(F.col("_rank") == 1).drop("_rank")
     )
 
 

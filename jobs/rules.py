@@ -181,18 +181,20 @@ def evidence_key() -> Column:
 
 
 def _lookup(mapping: dict[str, str], key: Column) -> Column:
-    literal_map = F.create_map(*[item for name, value in sorted(mapping.items()) for item in (F.lit(name), F.lit(value))])
+    literal_map = F.create_map(
+        *[item for name, value in sorted(mapping.items()) for item in (F.lit(name), F.lit(value))]
+    )
     return literal_map[key]
 
 
-def as_findings(
-    rule_versions: dict[str, str], actions: dict[str, dict[str, str]]
-) -> Callable[[DataFrame], DataFrame]:
+def as_findings(rule_versions: dict[str, str], actions: dict[str, dict[str, str]]) -> Callable[[DataFrame], DataFrame]:
     """Shape detector rows (run_date, detector, account_id, subject_id, severity, score, evidence) as findings.
 
     `actions` maps detector and severity to the recommended measure.
     """
-    by_severity = {f"{detector}/{severity}": action for detector, row in actions.items() for severity, action in row.items()}
+    by_severity = {
+        f"{detector}/{severity}": action for detector, row in actions.items() for severity, action in row.items()
+    }
 
     def transform(rows: DataFrame) -> DataFrame:
         return rows.select(

@@ -101,9 +101,7 @@ def _validate(table: str, rows: DataFrame, start: date, end: date, lake: Lake) -
 
 
 def _last_tiered(lake: Lake) -> date | None:
-    return (
-        lake.read("detector_runs").where(F.col("detector") == TIERS_RUN).agg(F.max("run_date")).collect()[0][0]
-    )
+    return lake.read("detector_runs").where(F.col("detector") == TIERS_RUN).agg(F.max("run_date")).collect()[0][0]
 
 
 def settle(
@@ -166,15 +164,16 @@ def settle(
     )
     fresh = fresh_registrations(changes, start, end, settings.max_late_days).localCheckpoint()
     barring = [
-        fresh.transform(subject_registrations(listed)).withColumn("detector", F.lit("blacklisted_subject_registration")),
+        fresh.transform(subject_registrations(listed)).withColumn(
+            "detector", F.lit("blacklisted_subject_registration")
+        ),
         fresh.transform(name_reregistrations(barred_names(snapshots, listed), settings.names)).withColumn(
             "detector", F.lit("closed_name_reregistration")
         ),
     ]
     columns = ["run_date", "detector", "account_id", "subject_id", "severity", "score", "evidence"]
-    barring_found = (
-        reduce(DataFrame.unionByName, [rows.select(*columns) for rows in barring])
-        .transform(as_findings(settings.rule_versions, settings.actions))
+    barring_found = reduce(DataFrame.unionByName, [rows.select(*columns) for rows in barring]).transform(
+        as_findings(settings.rule_versions, settings.actions)
     )
     barring_kept = without_dismissed_evidence(barring_found, verdicts).persist()
     outcome.suppressed += barring_found.count() - barring_kept.count()
@@ -215,9 +214,11 @@ def settle(
         update_when=tiers.CHANGED,
         delete_unmatched_where=tiers.history_slice(start),
     )
-    moves = history.where(
-        (F.col("valid_from") >= F.lit(start)) & (F.col("valid_from") <= F.lit(end))
-    ).groupBy("valid_from").count()
+    moves = (
+        history.where((F.col("valid_from") >= F.lit(start)) & (F.col("valid_from") <= F.lit(end)))
+        .groupBy("valid_from")
+        .count()
+    )
     outcome.tier_moves = {row["valid_from"]: row["count"] for row in moves.collect()}
     outcome.current_tiers = dict(
         Counter({row["tier"]: row["count"] for row in history.where("is_current").groupBy("tier").count().collect()})

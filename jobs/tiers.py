@@ -26,9 +26,7 @@ def _ids(condition: Column) -> Column:
     return F.array_sort(F.collect_set(F.when(condition, F.col("finding_id"))))
 
 
-def daily_tiers(
-    findings: DataFrame, blacklisted: DataFrame, policy: TierPolicy
-) -> Callable[[DataFrame], DataFrame]:
+def daily_tiers(findings: DataFrame, blacklisted: DataFrame, policy: TierPolicy) -> Callable[[DataFrame], DataFrame]:
     """Each snapshot row's tier for its run_date (account_id, run_date, tier, rule, reasons).
 
     `findings` are the findings that count (not dismissed): finding_id, run_date, account_id, severity.
@@ -72,7 +70,9 @@ def daily_tiers(
             .agg(F.array_sort(F.array_distinct(F.flatten(F.collect_list("finding_ids")))).alias("listed_ids"))
         )
         end_of_day = F.to_timestamp(F.date_add("run_date", 1))
-        old_enough = F.col("registered_at") < F.to_timestamp(F.date_sub(F.date_add("run_date", 1), policy.trusted_min_age_days))
+        old_enough = F.col("registered_at") < F.to_timestamp(
+            F.date_sub(F.date_add("run_date", 1), policy.trusted_min_age_days)
+        )
         last_use = F.greatest("last_login_at", "last_publish_at")
         used_recently = last_use >= end_of_day - F.expr(f"INTERVAL {policy.trusted_recent_use_days} DAYS")
         no_ids = F.array().cast("array<string>")
@@ -110,13 +110,19 @@ def spliced_history(
 ) -> DataFrame:
     """The spells from the one valid on start - 1 onward, with the days start..end recomputed.
 
+    A spell is a run of days with the same tier, rule and policy version.
+
     Spells already written for days after `end` (up to `last_tiered`) are kept as they were.
     """
     before = history.where(
         (F.col("valid_from") < F.lit(start)) & (F.col("valid_to").isNull() | (F.col("valid_to") >= F.lit(start)))
     ).select("account_id", "tier", "rule", "reasons", "policy_version", "valid_from")
     recomputed = daily.select(
-        "account_id", "tier", "rule", "reasons", F.lit(policy_version).alias("policy_version"),
+        "account_id",
+        "tier",
+        "rule",
+        "reasons",
+        F.lit(policy_version).alias("policy_version"),
         F.col("run_date").alias("valid_from"),
     )
     spells = before.unionByName(recomputed)
@@ -132,9 +138,11 @@ def spliced_history(
         )
         spells = spells.unionByName(after)
     order = Window.partitionBy("account_id").orderBy("valid_from")
-    previous = F.lag(F.struct("tier", "policy_version")).over(order)
+    # A new spell starts when the tier, the rule behind it or the policy changes; new findings under the
+    # same rule do not start one.
+    previous = F.lag(F.struct("tier", "rule", "policy_version")).over(order)
     changes = spells.withColumn("_previous", previous).where(
-        F.col("_previous").isNull() | (F.col("_previous") != F.struct("tier", "policy_version"))
+        F.col("_previous").isNull() | (F.col("_previous") != F.struct("tier", "rule", "policy_version"))
     )
     return (
         changes.withColumn("valid_to", F.lead("valid_from").over(order))

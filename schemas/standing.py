@@ -64,6 +64,9 @@ BLACKLIST = StructType(
         StructField("changed_by", StringType(), False),
         StructField("changed_at", TimestampType(), False),
         StructField("change_reason", StringType(), False),
+        # A lift by an analyst covers the findings of the days judged when it was made (up to this day): only
+        # findings of later days can list the entity again.
+        StructField("covers_through", DateType(), True),
         StructField("is_current", BooleanType(), False),
     ]
 )

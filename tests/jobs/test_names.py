@@ -1,0 +1,266 @@
+from __future__ import annotations
+
+import json
+from datetime import date, datetime, timedelta
+
+import pytest
+
+from jobs.config import NameMatchSettings
+from jobs.names import barred_names, fresh_registrations, name_reregistrations, normalise_name, subject_registrations
+from schemas.accounts import ACCOUNT_CHANGES
+from schemas.standing import BLACKLIST
+
+RUN_DAY = date(2026, 3, 10)
+MAX_LATE_DAYS = 7
+FRESH = "run_date date, account_id string, subject_id string, account_name string, registered_at timestamp"
+PROTECTED = "run_date date, account_id string, account_name string, subject_id string, why string"
+SNAPSHOTS = "run_date date, account_id string, account_name string, subject_id string, status string"
+
+
+def at(day: date, hour: int = 0, minute: int = 0, second: int = 0) -> datetime:
+    return datetime(day.year, day.month, day.day, hour, minute, second)
+
+
+def change(
+    account_id: str,
+    registered_at: datetime,
+    ingest_date: date,
+    account_type: str = "public",
+    account_name: str | None = None,
+    updated_at: datetime | None = None,
+    source_row: int = 1,
+) -> tuple:
+    """An account_changes row (fields not set here are null)."""
+    public = account_type == "public"
+    values = {
+        "account_id": account_id,
+        "account_type": account_type,
+        "subject_id": "s_" + account_id if public else None,
+        "subject_type": "individual" if public else None,
+        "account_name": account_name or account_id,
+        "registered_at": registered_at,
+        "status": "active",
+        "updated_at": updated_at or registered_at,
+        "ingest_date": ingest_date,
+        "source_file": f"accounts_{ingest_date.isoformat()}.csv",
+        "source_row": source_row,
+    }
+    return tuple(values.get(name) for name in ACCOUNT_CHANGES.fieldNames())
+
+
+def entry(entry_id: str, entity_type: str, entity_id: str, listed_on: date, subject_id: str | None = None) -> tuple:
+    """An active blacklist row (fields of the schema not set here are null)."""
+    values = {
+        "entry_id": entry_id,
+        "entity_type": entity_type,
+        "entity_id": entity_id,
+        "subject_id": entity_id if entity_type == "subject" else subject_id,
+        "rules": ["confirmed_high_severity"],
+        "reason": "a high-severity finding confirmed by an analyst",
+        "finding_ids": ["f_" + entry_id],
+        "listed_on": listed_on,
+        "rule_version": "blacklist/1",
+        "status": "active",
+        "changed_by": "accountwatch",
+        "changed_at": at(listed_on, 3),
+        "change_reason": "listed by rule",
+        "is_current": True,
+    }
+    return tuple(values.get(name) for name in BLACKLIST.fieldNames())
+
+
+# --- normalise_name ----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("Ｄａｉｌｙ News 2", "dailynews"),
+        ("dailynews", "dailynews"),
+        ("DAILY\u3000NEWS\t", "dailynews"),
+        ("Daily\u200bNe\u200dws\ufeff", "dailynews"),
+        ("News２０２６", "news"),
+        ("Straße", "strasse"),
+        ("科技日报 2", "科技日报"),
+        ("科技日报一", "科技日报一"),
+        ("第一财经", "第一财经"),
+        ("2026 ", ""),
+        ("", ""),
+        (None, ""),
+    ],
+)
+def test_normalise_name_folds_width_and_case_and_drops_spaces_zero_widths_and_digits(name, expected):
+    assert normalise_name(name) == expected
+
+
+# --- fresh_registrations -----------------------------------------------------------------------------------
+
+
+def test_fresh_registrations_are_public_accounts_first_delivered_in_the_run_with_a_recent_registration(spark):
+    previous = RUN_DAY - timedelta(days=1)
+    tomorrow = RUN_DAY + timedelta(days=1)
+    window_start = RUN_DAY - timedelta(days=MAX_LATE_DAYS)
+    changes = [
+        change("pa_on_time", at(RUN_DAY, 9), RUN_DAY),
+        change("pa_late_edge", at(window_start), RUN_DAY),
+        change("pa_too_late", at(window_start) - timedelta(seconds=1), RUN_DAY),
+        change("pa_end_of_day", at(RUN_DAY, 23, 59, 59), RUN_DAY),
+        change("pa_registered_next_day", at(tomorrow), RUN_DAY),
+        change("pa_old_first_delivered", datetime(2024, 6, 1, 9), tomorrow),
+        change("pa_seen_before", at(previous - timedelta(days=3), 8), previous - timedelta(days=3)),
+        change("pa_seen_before", at(previous - timedelta(days=3), 8), RUN_DAY, updated_at=at(RUN_DAY, 8)),
+        change("pa_twice", at(RUN_DAY, 10), RUN_DAY, account_name="First Name", updated_at=at(RUN_DAY, 10)),
+        change("pa_twice", at(RUN_DAY, 10), RUN_DAY, account_name="Renamed", updated_at=at(RUN_DAY, 11), source_row=2),
+        change("pa_twice", at(RUN_DAY, 10), tomorrow, account_name="Later", updated_at=at(tomorrow, 9)),
+        change("pa_next_day", at(tomorrow, 8), tomorrow),
+        change("pa_before_start", at(previous, 8), previous),
+        change("pa_after_end", at(tomorrow, 8), tomorrow + timedelta(days=1)),
+        change("u_user", at(RUN_DAY, 9), RUN_DAY, account_type="user"),
+    ]
+    fresh = fresh_registrations(spark.createDataFrame(changes, ACCOUNT_CHANGES), RUN_DAY, tomorrow, MAX_LATE_DAYS)
+    assert fresh.columns == ["run_date", "account_id", "subject_id", "account_name", "registered_at"]
+    assert sorted(tuple(row) for row in fresh.collect()) == sorted(
+        [
+            (RUN_DAY, "pa_end_of_day", "s_pa_end_of_day", "pa_end_of_day", at(RUN_DAY, 23, 59, 59)),
+            (tomorrow, "pa_next_day", "s_pa_next_day", "pa_next_day", at(tomorrow, 8)),
+            (RUN_DAY, "pa_late_edge", "s_pa_late_edge", "pa_late_edge", at(window_start)),
+            (RUN_DAY, "pa_on_time", "s_pa_on_time", "pa_on_time", at(RUN_DAY, 9)),
+            (RUN_DAY, "pa_twice", "s_pa_twice", "Renamed", at(RUN_DAY, 10)),
+        ]
+    )
+
+
+# --- subject_registrations ---------------------------------------------------------------------------------
+
+
+def test_subject_registrations_flag_fresh_accounts_of_a_subject_listed_before_the_run_day(spark):
+    fresh = spark.createDataFrame(
+        [
+            (RUN_DAY, "pa_bad", "s_bad", "Bad Again", at(RUN_DAY, 9)),
+            (RUN_DAY, "pa_listed_today", "s_today", "Today", at(RUN_DAY, 9)),
+            (RUN_DAY, "pa_account_entry_only", "s_mixed", "Mixed", at(RUN_DAY, 9)),
+            (RUN_DAY, "pa_clean", "s_clean", "Clean", at(RUN_DAY, 9)),
+        ],
+        FRESH,
+    )
+    listed = spark.createDataFrame(
+        [
+            entry("e_bad_1", "subject", "s_bad", date(2026, 1, 5)),
+            entry("e_bad_2", "subject", "s_bad", RUN_DAY - timedelta(days=1)),
+            entry("e_today", "subject", "s_today", RUN_DAY),
+            entry("e_account", "account", "pa_old_mixed", date(2026, 1, 5), subject_id="s_mixed"),
+            entry("e_other", "subject", "s_other", date(2026, 1, 5)),
+        ],
+        BLACKLIST,
+    )
+    rows = fresh.transform(subject_registrations(listed)).collect()
+    assert [row["account_id"] for row in rows] == ["pa_bad"]
+    flagged = rows[0]
+    assert (flagged["run_date"], flagged["subject_id"], flagged["severity"], flagged["score"]) == (
+        RUN_DAY,
+        "s_bad",
+        "high",
+        2.0,
+    )
+    evidence = json.loads(flagged["evidence"])
+    assert evidence["subject_id"] == "s_bad"
+    assert evidence["account_name"] == "Bad Again"
+    assert [(item["entry_id"], item["listed_on"], item["finding_ids"]) for item in evidence["blacklist_entries"]] == [
+        ("e_bad_1", "2026-01-05", ["f_e_bad_1"]),
+        ("e_bad_2", "2026-03-09", ["f_e_bad_2"]),
+    ]
+
+
+# --- name_reregistrations ----------------------------------------------------------------------------------
+
+
+def test_name_reregistrations_match_equal_names_high_and_one_edit_medium(spark):
+    yesterday = RUN_DAY - timedelta(days=1)
+    protected = spark.createDataFrame(
+        [
+            (RUN_DAY, "pa_old_daily", "Daily News", "s_1", "closed"),
+            (RUN_DAY, "pa_old_daily_2", "Daily Newsy", "s_8", "blacklisted"),
+            (RUN_DAY, "pa_old_tech", "Tech Review", "s_2", "blacklisted"),
+            (RUN_DAY, "pa_short", "ab", "s_3", "closed"),
+            (RUN_DAY, "pa_abc", "abc", "s_4", "closed"),
+            (yesterday, "pa_yesterday", "Morning Post", "s_5", "closed"),
+            (RUN_DAY, "pa_self", "Self Name", "s_6", "closed"),
+            (RUN_DAY, "pa_garden", "Garden Life", "s_7", "closed"),
+            (RUN_DAY, "pa_digits", "123", "s_10", "closed"),
+        ],
+        PROTECTED,
+    )
+    fresh = spark.createDataFrame(
+        [
+            (RUN_DAY, "pa_copy", "s_9", "Ｄａｉｌｙ News 2", at(RUN_DAY, 9)),
+            (RUN_DAY, "pa_near", "s_2", "Tech Reviews", at(RUN_DAY, 9)),
+            (RUN_DAY, "pa_short_copy", "s_11", "ab1", at(RUN_DAY, 9)),
+            (RUN_DAY, "pa_short_near", "s_12", "abd", at(RUN_DAY, 9)),
+            (RUN_DAY, "pa_two_edits", "s_13", "Garden Lifts", at(RUN_DAY, 9)),
+            (RUN_DAY, "pa_other_day", "s_14", "Morning Post", at(RUN_DAY, 9)),
+            (RUN_DAY, "pa_self", "s_6", "Self Name", at(RUN_DAY, 9)),
+            (RUN_DAY, "pa_only_digits", "s_15", "456", at(RUN_DAY, 9)),
+        ],
+        FRESH,
+    )
+    rows = {
+        row["account_id"]: row
+        for row in fresh.transform(name_reregistrations(protected, NameMatchSettings())).collect()
+    }
+    assert sorted(rows) == ["pa_copy", "pa_near", "pa_short_copy"]
+
+    def matches(account_id: str) -> list[tuple]:
+        evidence = json.loads(rows[account_id]["evidence"])
+        return [(m["account_id"], m["why"], m["edits"], m["same_subject"]) for m in evidence["matches"]]
+
+    assert rows["pa_copy"]["severity"] == "high"
+    assert rows["pa_copy"]["score"] == 1.0
+    assert json.loads(rows["pa_copy"]["evidence"])["normalised"] == "dailynews"
+    assert matches("pa_copy") == [("pa_old_daily", "closed", 0, False), ("pa_old_daily_2", "blacklisted", 1, False)]
+    assert rows["pa_near"]["severity"] == "medium"
+    assert rows["pa_near"]["score"] == pytest.approx(1 - 1 / 11)
+    assert matches("pa_near") == [("pa_old_tech", "blacklisted", 1, True)]
+    assert rows["pa_short_copy"]["severity"] == "high"
+    assert matches("pa_short_copy") == [("pa_short", "closed", 0, False)]
+
+
+# --- barred_names ------------------------------------------------------------------------------------------
+
+
+def test_barred_names_are_closed_accounts_and_accounts_listed_before_the_day(spark):
+    previous = RUN_DAY - timedelta(days=1)
+    snapshots = spark.createDataFrame(
+        [
+            (run_date, account_id, account_id.upper(), "s_" + account_id, status)
+            for run_date in (previous, RUN_DAY)
+            for account_id, status in (
+                ("pa_closed", "closed"),
+                ("pa_active", "active"),
+                ("pa_listed", "active"),
+                ("pa_subject_listed", "active"),
+                ("pa_closed_listed", "closed"),
+            )
+        ],
+        SNAPSHOTS,
+    )
+    listed = spark.createDataFrame(
+        [
+            entry("e_listed", "account", "pa_listed", previous, subject_id="s_pa_listed"),
+            entry("e_subject", "subject", "s_pa_subject_listed", date(2026, 1, 5)),
+            entry("e_closed", "account", "pa_closed_listed", date(2026, 1, 5), subject_id="s_pa_closed_listed"),
+        ],
+        BLACKLIST,
+    )
+    barred = barred_names(snapshots, listed)
+    assert barred.columns == ["run_date", "account_id", "account_name", "subject_id", "why"]
+    assert sorted(tuple(row) for row in barred.collect()) == sorted(
+        [
+            (previous, "pa_closed", "PA_CLOSED", "s_pa_closed", "closed"),
+            (RUN_DAY, "pa_closed", "PA_CLOSED", "s_pa_closed", "closed"),
+            (previous, "pa_closed_listed", "PA_CLOSED_LISTED", "s_pa_closed_listed", "closed"),
+            (RUN_DAY, "pa_closed_listed", "PA_CLOSED_LISTED", "s_pa_closed_listed", "closed"),
+            (previous, "pa_closed_listed", "PA_CLOSED_LISTED", "s_pa_closed_listed", "blacklisted"),
+            (RUN_DAY, "pa_closed_listed", "PA_CLOSED_LISTED", "s_pa_closed_listed", "blacklisted"),
+            (RUN_DAY, "pa_listed", "PA_LISTED", "s_pa_listed", "blacklisted"),
+        ]
+    )
