@@ -81,9 +81,12 @@ def _validation(table: str) -> Any:
 def validate(table: str, rows: DataFrame) -> QualityOutcome:
     """Validate `rows` against the suite in `expectations/<table>.py` (after its `prepare`, when it has one)."""
     suite_module = importlib.import_module(f"expectations.{table}")
-    if hasattr(suite_module, "prepare"):
-        rows = suite_module.prepare(rows)
-    result = _validation(table).run(batch_parameters={"dataframe": rows})
+    prepared = suite_module.prepare(rows).persist() if hasattr(suite_module, "prepare") else rows
+    try:
+        result = _validation(table).run(batch_parameters={"dataframe": prepared})
+    finally:
+        if prepared is not rows:
+            prepared.unpersist()
     outcome = QualityOutcome(table)
     for item in result.results:
         details = item.result or {}

@@ -298,7 +298,5 @@ def lift(lake: Lake, entity_id: str, by: str, why: str, now: datetime, entity_ty
     if len(matches) > 1:
         kinds = " and ".join(sorted(entry.entity_type for entry in matches))
         raise BlacklistError(f"{entity_id!r} is blacklisted as {kinds}: choose one with --type")
-    judged = (
-        lake.read("detector_runs").where(F.col("status") == "ok").agg(F.max("run_date")).collect()[0][0]
-    )
+    judged = lake.read("detector_runs").where(F.col("status") == "ok").agg(F.max("run_date")).collect()[0][0]
     return lifted(matches[0], by.strip(), now, why.strip(), judged)

@@ -10,7 +10,7 @@ import unicodedata
 from collections.abc import Callable
 from datetime import date, timedelta
 
-from pyspark.sql import DataFrame, Window
+from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 from pyspark.sql.types import StringType
 
@@ -27,7 +27,9 @@ def normalise_name(name: str | None) -> str:
     return "".join(ch for ch in folded if not (ch.isspace() or ch in ZERO_WIDTH or unicodedata.category(ch) == "Nd"))
 
 
-normalised_name = F.udf(normalise_name, StringType())
+def normalised_name(column: str) -> Column:
+    """normalise_name as a Spark column (a Python UDF, made when first used)."""
+    return F.udf(lambda name: normalise_name(name), StringType())(column)
 
 
 def fresh_registrations(changes: DataFrame, start: date, end: date, max_late_days: int) -> DataFrame:

@@ -214,13 +214,21 @@ def settle(
         update_when=tiers.CHANGED,
         delete_unmatched_where=tiers.history_slice(start),
     )
-    moves = (
-        history.where((F.col("valid_from") >= F.lit(start)) & (F.col("valid_from") <= F.lit(end)))
-        .groupBy("valid_from")
+    summary = (
+        history.select(
+            F.when(F.col("valid_from").between(start, end), F.col("valid_from")).alias("moved_on"),
+            F.when(F.col("is_current"), F.col("tier")).alias("current_tier"),
+        )
+        .groupBy("moved_on", "current_tier")
         .count()
+        .collect()
     )
-    outcome.tier_moves = {row["valid_from"]: row["count"] for row in moves.collect()}
-    outcome.current_tiers = dict(
-        Counter({row["tier"]: row["count"] for row in history.where("is_current").groupBy("tier").count().collect()})
-    )
+    moves: Counter = Counter()
+    current: Counter = Counter()
+    for row in summary:
+        if row["moved_on"] is not None:
+            moves[row["moved_on"]] += row["count"]
+        if row["current_tier"] is not None:
+            current[row["current_tier"]] += row["count"]
+    outcome.tier_moves, outcome.current_tiers = dict(moves), dict(current)
     return outcome

@@ -93,6 +93,8 @@ def test_findings_command_prints_csv_with_the_findings_columns(platform_run):
         "score",
         "evidence",
         "rule_version",
+        "recommended_action",
+        "evidence_key",
     ]
     assert len(rows) == lake.read("findings").count()
     assert all(isinstance(json.loads(row["evidence"]), dict) for row in rows)

@@ -238,11 +238,9 @@ def test_tier_history_keeps_each_change_with_its_reasons(backfilled):
     )
 
 
-def test_nightly_runs_give_the_same_tiers_and_blacklist_as_the_backfill(
-    spark, settings, platform, backfilled, tmp_path
-):
-    lake = Lake(spark, tmp_path / "lake", settings)
-    for day in days_between(D1, D5):
+def test_nightly_runs_give_the_same_tiers_and_blacklist_as_the_backfill(through_d3, platform, settings, backfilled):
+    lake = through_d3
+    for day in (D4, D5):
         run_days(lake, platform, day, day, settings, nightly=True)
     for name in ("findings", "account_tiers"):
         assert_df_equality(lake.read(name), backfilled.read(name), ignore_row_order=True, ignore_nullable=True)
@@ -277,20 +275,20 @@ def test_a_dismissal_stops_counting_at_the_next_run_and_the_same_evidence_is_not
     assert lake.read("reviews").count() == 2
 
 
-def test_a_confirmed_high_severity_finding_blacklists_its_account_at_the_next_run(through_d3, platform, settings):
+def test_a_confirmed_high_finding_lists_its_account_and_a_dismissed_cited_one_lifts_its_entry(
+    through_d3, platform, settings
+):
     lake = through_d3
     record_review(lake, finding_id(lake, "quota_overrun", "x5", D1), "confirmed", "li.wei", "verified", NOW)
+    batch = finding_id(lake, "batch_registration", "b1", D1)
+    record_review(lake, batch, "dismissed", "li.wei", "b1 registered alone", NOW)
     run_days(lake, platform, D4, D4, settings, nightly=True)
+
     entry = active_entries(lake)[("account", "x5")]
     assert (entry["listed_on"], entry["rules"], entry["subject_id"]) == (D4, ["confirmed_high_severity"], "s_x")
     assert current_tiers(lake)["x5"] == ("D", "blacklisted")
 
-
-def test_dismissing_a_cited_finding_lifts_the_entry_and_the_rest_relists_it(through_d3, platform, settings):
-    lake = through_d3
-    batch = finding_id(lake, "batch_registration", "b1", D1)
-    record_review(lake, batch, "dismissed", "li.wei", "b1 registered alone", NOW)
-    run_days(lake, platform, D4, D4, settings, nightly=True)
+    # s_b's listing cited b1's dismissed finding: the run lifts it, and the other findings list s_b again.
     rows = lake.read("blacklist").where("entity_id = 's_b'").orderBy("listed_on", "status").collect()
     assert [(row["listed_on"], row["status"], row["is_current"]) for row in rows] == [
         (D1, "active", False),
@@ -314,7 +312,8 @@ def test_lifting_an_entry_keeps_its_record_and_it_is_not_relisted_on_the_same_ev
         "appeal upheld",
         D3,
     )
-    assert current_tiers(lake)["b1"] == ("C", "recent_finding")
+    # b1 shares IP, device and phone block with its burst: its own finding is high severity.
+    assert current_tiers(lake)["b1"] == ("D", "high_severity_finding")
     with pytest.raises(blacklist.BlacklistError, match="no active blacklist entry"):
         blacklist.lift(lake, "s_b", "zhang.min", "again", NOW)
 
@@ -328,8 +327,6 @@ def test_a_review_of_an_unknown_finding_or_with_a_bad_verdict_is_refused(through
 
 def test_rerunning_a_day_leaves_the_standing_tables_identical(through_d3, platform, settings):
     lake = through_d3
-    record_review(lake, finding_id(lake, "quota_overrun", "x4", D1), "confirmed", "li.wei", None, NOW)
-    run_days(lake, platform, D3, D3, settings, nightly=True)
     before = {name: lake.read(name).cache() for name in STANDING}
     for frame in before.values():
         frame.count()
@@ -346,3 +343,38 @@ def test_rerunning_a_past_day_keeps_the_later_tier_history(backfilled, platform,
     before.count()
     run_days(lake, platform, D2, D2, settings)
     assert_df_equality(lake.read("account_tiers"), before, ignore_row_order=True, ignore_nullable=True)
+
+
+def test_review_tiers_and_blacklist_commands_round_trip(through_d3):
+    from typer.testing import CliRunner
+
+    from flows.cli import app
+
+    lake = ["--lake", str(through_d3.root)]
+    runner = CliRunner()
+    x5 = finding_id(through_d3, "quota_overrun", "x5", D1)
+    reviewed = runner.invoke(
+        app, ["review", x5, "--verdict", "dismissed", "--reviewer", "li.wei", "--note", "exempt", *lake]
+    )
+    assert reviewed.exit_code == 0, reviewed.output
+    [row] = through_d3.read("reviews").collect()
+    assert (row["finding_id"], row["verdict"], row["reviewer"], row["note"]) == (x5, "dismissed", "li.wei", "exempt")
+
+    history = runner.invoke(app, ["tiers", "--account", "x5", "--format", "json", *lake])
+    assert history.exit_code == 0, history.output
+    assert [(item["tier"], item["valid_from"]) for item in json.loads(history.stdout)] == [("D", "2026-03-01")]
+
+    listed = runner.invoke(app, ["blacklist", "--active", "--format", "json", *lake])
+    assert listed.exit_code == 0, listed.output
+    assert [(item["entity_type"], item["entity_id"]) for item in json.loads(listed.stdout)] == [("subject", "s_b")]
+
+    lifted = runner.invoke(app, ["blacklist", "lift", "s_b", "--by", "zhang.min", "--reason", "appeal upheld", *lake])
+    assert lifted.exit_code == 0, lifted.output
+    after = runner.invoke(app, ["blacklist", "--format", "json", *lake])
+    assert [(item["status"], item["is_current"], item["changed_by"]) for item in json.loads(after.stdout)] == [
+        ("active", False, "accountwatch"),
+        ("lifted", True, "zhang.min"),
+    ]
+    assert json.loads(runner.invoke(app, ["blacklist", "--active", "--format", "json", *lake]).stdout) == []
+    unknown = runner.invoke(app, ["tiers", "--account", "nobody", *lake])
+    assert unknown.exit_code != 0 and "no tier history" in str(unknown.exception)
