@@ -35,3 +35,53 @@ def test_results_become_dq_rows_for_the_ingest_range(spark):
     outcome = validate("engagement", engagement_rows(spark, [("e1", "login", 1)]))
     rows = outcome.rows(date(2026, 3, 1), date(2026, 3, 2))
     assert rows and all(row[:3] == ("engagement", DAY, date(2026, 3, 2)) for row in rows)
+
+
+def tier_rows(spark, rows):
+    from schemas.standing import ACCOUNT_TIERS
+
+    return spark.createDataFrame(
+        [
+            (account, tier, "rule", reasons, "credit_tiers/1", valid_from, valid_to, valid_to is None)
+            for account, tier, reasons, valid_from, valid_to in rows
+        ],
+        ACCOUNT_TIERS,
+    )
+
+
+def test_tier_suite_passes_a_clean_history_and_fails_two_current_rows_or_an_unexplained_restriction(spark):
+    clean = [("pa_1", "C", ["f1"], DAY, date(2026, 3, 5)), ("pa_1", "B", [], date(2026, 3, 5), None)]
+    assert validate("account_tiers", tier_rows(spark, clean)).failures == []
+    broken = [("pa_1", "C", ["f1"], DAY, None), ("pa_1", "D", [], date(2026, 3, 5), None)]
+    failures = validate("account_tiers", tier_rows(spark, broken)).failures
+    assert any("current_rows" in failure for failure in failures)
+    assert any("unexplained" in failure for failure in failures)
+
+
+def test_blacklist_suite_fails_an_entry_citing_no_findings_and_two_active_entries_for_one_entity(spark):
+    from schemas.standing import BLACKLIST
+
+    def entry(entry_id, finding_ids):
+        stamp = datetime(2026, 3, 1, 2)
+        return (
+            entry_id,
+            "account",
+            "pa_1",
+            "s_1",
+            ["r"],
+            "why",
+            finding_ids,
+            DAY,
+            "blacklist/1",
+            "active",
+            "accountwatch",
+            stamp,
+            "listed",
+            None,
+            True,
+        )
+
+    assert validate("blacklist", spark.createDataFrame([entry("e1", ["f1"])], BLACKLIST)).failures == []
+    failures = validate("blacklist", spark.createDataFrame([entry("e1", ["f1"]), entry("e2", [])], BLACKLIST)).failures
+    assert any("cited_findings" in failure for failure in failures)
+    assert any("active_entries_of_entity" in failure for failure in failures)
