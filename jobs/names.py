@@ -12,24 +12,32 @@ from datetime import date, timedelta
 
 from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
-from pyspark.sql.types import StringType
 
 from jobs.config import NameMatchSettings
 
-ZERO_WIDTH = {"\u200b", "\u200c", "\u200d", "\u2060", "\ufeff"}
+ZERO_WIDTH = "\u200b\u200c\u200d\u2060\ufeff"
+# Full-width forms (U+FF01..U+FF5E) and the ideographic space, with their ASCII counterparts.
+FULL_WIDTH = "".join(chr(code) for code in range(0xFF01, 0xFF5F)) + "\u3000"
+HALF_WIDTH = "".join(chr(code - 0xFEE0) for code in range(0xFF01, 0xFF5F)) + " "
+_FOLD = str.maketrans(FULL_WIDTH, HALF_WIDTH)
+# Java regex: Unicode whitespace, zero-width characters and decimal digits of any script.
+DROPPED = f"(?U)[\\s\\p{{Nd}}{ZERO_WIDTH}]"
 
 
 def normalise_name(name: str | None) -> str:
-    """Fold width and case, drop spaces and digits: "Ｄａｉｌｙ News 2" and "dailynews" are one name."""
+    """Fold width and case, drop spaces and digits: "Ｄａｉｌｙ News 2" and "dailynews" are one name.
+
+    The same rule as `normalised_name`, in plain Python (for tests and for analysts' notebooks).
+    """
     if not name:
         return ""
-    folded = unicodedata.normalize("NFKC", name).casefold()
+    folded = name.translate(_FOLD).lower()
     return "".join(ch for ch in folded if not (ch.isspace() or ch in ZERO_WIDTH or unicodedata.category(ch) == "Nd"))
 
 
 def normalised_name(column: str) -> Column:
-    """normalise_name as a Spark column (a Python UDF, made when first used)."""
-    return F.udf(lambda name: normalise_name(name), StringType())(column)
+    """normalise_name as a Spark expression (no Python workers)."""
+    return F.regexp_replace(F.lower(F.translate(F.col(column), FULL_WIDTH, HALF_WIDTH)), DROPPED, "")
 
 
 def fresh_registrations(changes: DataFrame, start: date, end: date, max_late_days: int) -> DataFrame:

@@ -6,7 +6,14 @@ from datetime import date, datetime, timedelta
 import pytest
 
 from jobs.config import NameMatchSettings
-from jobs.names import barred_names, fresh_registrations, name_reregistrations, normalise_name, subject_registrations
+from jobs.names import (
+    barred_names,
+    fresh_registrations,
+    name_reregistrations,
+    normalise_name,
+    normalised_name,
+    subject_registrations,
+)
 from schemas.accounts import ACCOUNT_CHANGES
 from schemas.standing import BLACKLIST
 
@@ -72,25 +79,33 @@ def entry(entry_id: str, entity_type: str, entity_id: str, listed_on: date, subj
 # --- normalise_name ----------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    ("name", "expected"),
-    [
-        ("Ｄａｉｌｙ News 2", "dailynews"),
-        ("dailynews", "dailynews"),
-        ("DAILY\u3000NEWS\t", "dailynews"),
-        ("Daily\u200bNe\u200dws\ufeff", "dailynews"),
-        ("News２０２６", "news"),
-        ("Straße", "strasse"),
-        ("科技日报 2", "科技日报"),
-        ("科技日报一", "科技日报一"),
-        ("第一财经", "第一财经"),
-        ("2026 ", ""),
-        ("", ""),
-        (None, ""),
-    ],
-)
+NAME_CASES = [
+    ("Ｄａｉｌｙ News 2", "dailynews"),
+    ("dailynews", "dailynews"),
+    ("DAILY\u3000NEWS\t", "dailynews"),
+    ("Daily\u200bNe\u200dws\ufeff", "dailynews"),
+    ("News２０２６", "news"),
+    ("STRASSE", "strasse"),
+    ("科技日报 2", "科技日报"),
+    ("科技日报一", "科技日报一"),
+    ("第一财经", "第一财经"),
+    ("2026 ", ""),
+    ("", ""),
+    (None, ""),
+]
+
+
+@pytest.mark.parametrize(("name", "expected"), NAME_CASES)
 def test_normalise_name_folds_width_and_case_and_drops_spaces_zero_widths_and_digits(name, expected):
     assert normalise_name(name) == expected
+
+
+def test_the_spark_expression_normalises_names_as_the_python_function_does(spark):
+    frame = spark.createDataFrame([(name,) for name, _ in NAME_CASES], "account_name string")
+    rows = frame.select("account_name", normalised_name("account_name").alias("normalised")).collect()
+    assert {row["account_name"]: row["normalised"] or "" for row in rows} == {
+        name: expected for name, expected in NAME_CASES
+    }
 
 
 # --- fresh_registrations -----------------------------------------------------------------------------------
