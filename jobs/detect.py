@@ -341,9 +341,9 @@ def detect_range(
         run_rows: list[tuple[date, str, str, int, str | None]] = []
         for name, outcome in outcomes.items():
             for day in outcome.judged_days:
-                found = counts.get((name, day), 0)
-                outcome.findings += found
-                run_rows.append((day, name, "ok", found, None))
+                day_findings = counts.get((name, day), 0)
+                outcome.findings += day_findings
+                run_rows.append((day, name, "ok", day_findings, None))
             run_rows += [(day, name, "history_too_short", 0, reason) for day, reason in outcome.skipped.items()]
         run_rows += [(day, TIERS_RUN, "ok", standing.tier_moves.get(day, 0), "tier rows written") for day in days]
         run_names = ", ".join(f"'{name}'" for name in [*outcomes, TIERS_RUN])
