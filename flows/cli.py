@@ -404,7 +404,7 @@ def _print_scores(findings_rows, truth) -> None:
 
     table = Table(title="Planted vs found", box=box.SIMPLE, pad_edge=False)
     table.add_column("detector", no_wrap=True)
-    for column in ("planted", "found", "correct", "precision", "recall", "organic"):
+    for column in ("planted", "found", "hit", "prec.", "recall", "viral"):
         table.add_column(column, no_wrap=True, justify="right")
     for score in score_detectors(findings_rows, truth):
         organic = str(score.organic_flagged) if score.detector == "fake_follower_spike" else ""
@@ -424,7 +424,10 @@ def _print_scores(findings_rows, truth) -> None:
             f"slow drip of bought follows (not counted above): {drip.buyers_flagged} of {drip.buyers} buyers "
             f"flagged, on {drip.days_flagged} of {drip.days} drip days"
         )
-    Console().print("fake_follower_spike cases are (account, day) pairs; organic = planted viral days flagged (want 0)")
+    Console().print(
+        "hit = found and planted; fake_follower_spike and the barring detectors score (account, day) pairs; "
+        "viral = planted viral days flagged (want 0)"
+    )
 
 
 @app.command()

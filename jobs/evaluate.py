@@ -10,16 +10,24 @@ from pyspark.sql import functions as F
 
 from jobs.synthetic import PlantedTruth
 
-DETECTORS = ("dormant_account", "quota_overrun", "batch_registration", "fake_follower_spike")
+DETECTORS = (
+    "dormant_account",
+    "quota_overrun",
+    "batch_registration",
+    "fake_follower_spike",
+    "blacklisted_subject_registration",
+    "closed_name_reregistration",
+)
 
 
 @dataclass(frozen=True)
 class DetectorScore:
     """Planted and found cases of one detector.
 
-    A case is an account, except for fake_follower_spike, whose cases are (account, day) pairs: a purchase
-    is found only when its day is flagged. `ignored` found cases are neither right nor wrong (the days of a
-    slow drip of bought follows), and `organic_flagged` counts flagged days of planted organic growth.
+    A case is an account, except for fake_follower_spike and the barring detectors, whose cases are
+    (account, day) pairs: a purchase or a registration is found only when its day is flagged. `ignored` found
+    cases are neither right nor wrong (the days of a slow drip of bought follows), and `organic_flagged`
+    counts flagged days of planted organic growth.
     """
 
     detector: str
@@ -80,6 +88,11 @@ def score_detectors(findings: DataFrame, truth: PlantedTruth) -> list[DetectorSc
             organic_flagged=len(spikes & truth.viral_days),
         )
     )
+    for name, pairs in (
+        ("blacklisted_subject_registration", truth.blacklisted_subject_registration),
+        ("closed_name_reregistration", truth.closed_name_reregistration),
+    ):
+        scores.append(DetectorScore(name, len(pairs), len(found[name]), len(found[name] & pairs)))
     return scores
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 
 from pyspark.sql import SparkSession
 
@@ -48,6 +49,8 @@ def get_spark(settings: Settings, app_name: str = "accountwatch") -> SparkSessio
         # Spark cannot type nanosecond Parquet timestamps; the landing reader converts them from longs.
         .config("spark.sql.legacy.parquet.nanosAsLong", "true")
         .config("spark.ui.enabled", "false")
+        # Python workers (if a plan ever needs them) run this interpreter, with its packages.
+        .config("spark.pyspark.python", sys.executable)
         .config("spark.ui.showConsoleProgress", "false")
         .config("spark.databricks.delta.snapshotPartitions", "2")
         .config("spark.sql.adaptive.enabled", "true")

@@ -138,6 +138,11 @@ class PlantedTruth:
     batch_clusters: list[dict] = field(default_factory=list)
     # campus, family_device, enterprise_office, media_group -> accounts registered alike but organically.
     batch_negatives: dict[str, list[str]] = field(default_factory=dict)
+    # (account, registration day): a blacklisted subject's new account, and new accounts named like a closed one.
+    blacklisted_subject_registration: frozenset[tuple[str, date]] = frozenset()
+    closed_name_reregistration: frozenset[tuple[str, date]] = frozenset()
+    # The account two edits from a closed name: never to be flagged.
+    closed_name_negatives: list[str] = field(default_factory=list)
 
     def drip_days(self) -> frozenset[tuple[str, date]]:
         """Every (buyer, day) of a planted drip."""
@@ -175,6 +180,13 @@ class PlantedTruth:
                     for cluster in self.batch_clusters
                 ],
                 "batch_negatives": {key: sorted(ids) for key, ids in sorted(self.batch_negatives.items())},
+                "blacklisted_subject_registration": [
+                    [key, day.isoformat()] for key, day in sorted(self.blacklisted_subject_registration)
+                ],
+                "closed_name_reregistration": [
+                    [key, day.isoformat()] for key, day in sorted(self.closed_name_reregistration)
+                ],
+                "closed_name_negatives": sorted(self.closed_name_negatives),
             },
             indent=2,
             ensure_ascii=False,
@@ -209,6 +221,13 @@ class PlantedTruth:
                 for cluster in raw.get("batch_clusters", [])
             ],
             batch_negatives={key: list(ids) for key, ids in raw.get("batch_negatives", {}).items()},
+            blacklisted_subject_registration=frozenset(
+                (key, date.fromisoformat(day)) for key, day in raw.get("blacklisted_subject_registration", [])
+            ),
+            closed_name_reregistration=frozenset(
+                (key, date.fromisoformat(day)) for key, day in raw.get("closed_name_reregistration", [])
+            ),
+            closed_name_negatives=list(raw.get("closed_name_negatives", [])),
         )
 
 
@@ -702,6 +721,94 @@ def _plan_public_registrations(
         plants.overrides.append((media, columns))
 
 
+PUBLIC_BURSTS = ("public_batch", "subject_batch")
+CLOSED_NAME_BASE = "Riverside Civic Herald"
+
+
+def _plan_barred(
+    rng: np.random.Generator, plan: _PublicPlan, size: PlatformSize, stems: _StemPool, plants: _Plants
+) -> None:
+    """A subject that batch-registers public accounts past its quota (and so is blacklisted), then registers
+    again; and a closed account whose name three new accounts take: exactly, one edit away, two edits away."""
+    days = size.days
+    subject = plan.add_subject("individual")
+    count = int(rng.integers(8, 12))
+    reg_day = int(rng.integers(5, days - 25))
+    seconds = _burst_seconds(rng, count)
+    keys = _pick_shared_keys(rng)
+    members = [plan.add(subject, reg_day, second, "subject_batch", days=days) for second in seconds.tolist()]
+    columns = _burst_columns(rng, count, keys, stems, public=True)
+    burst = _Burst("subject_batch", "subject_batch", keys, reg_day, seconds, columns, np.array(members))
+    plants.bursts.append(burst)
+    plants.overrides.append((burst.members, columns))
+    back_day = reg_day + int(rng.integers(3, 20))
+    returned = plan.add(subject, back_day, int(rng.integers(8 * 3600, 20 * 3600)), "barred_return", days=days)
+    plan.scenario["over_subject_batch"] = [*members, returned]
+    plan.scenario["barred_return"] = [returned]
+
+    source = plan.add(
+        plan.add_subject("individual"),
+        int(rng.integers(-1095, -30)),
+        int(rng.integers(8 * 3600, 20 * 3600)),
+        "closed_name_source",
+        days=days,
+        snapshot_status=CLOSED,
+        use=(1, 0),
+    )
+    lookalikes = [
+        plan.add(
+            plan.add_subject("individual"),
+            int(rng.integers(1, days - 1)),
+            int(rng.integers(8 * 3600, 20 * 3600)),
+            role,
+            days=days,
+        )
+        for role in ("closed_name_exact", "closed_name_near", "closed_name_far")
+    ]
+    plan.scenario["closed_name"] = [source, *lookalikes]
+
+
+def _edits_within_one(a: str, b: str) -> bool:
+    """Whether two strings are at most one insertion, deletion or substitution apart."""
+    if abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) > len(b):
+        a, b = b, a
+    i = 0
+    while i < len(a) and a[i] == b[i]:
+        i += 1
+    return a[i + (len(a) == len(b)) :] == b[i + 1 :] if i < len(b) else True
+
+
+def _settle_public_names(names: list, plan: _PublicPlan, plants: _Plants) -> None:
+    """Name the closed-name look-alikes, and keep every other new account's name two edits or more from
+    the names of closed and follower-buying accounts, so only the planted look-alikes match."""
+    from jobs.names import normalise_name
+
+    planted: set[int] = set()
+    if "closed_name" in plan.scenario:
+        source, exact, near, far = plan.scenario["closed_name"]
+        names[source] = CLOSED_NAME_BASE
+        names[exact] = (
+            CLOSED_NAME_BASE.upper().translate({code - 0xFEE0: code for code in range(0xFF01, 0xFF5F)}) + " 2"
+        )
+        names[near] = CLOSED_NAME_BASE[:-1] + "t"
+        names[far] = CLOSED_NAME_BASE + "ry"
+        planted = {exact, near}
+    barred = {
+        index
+        for index in range(len(plan.subject))
+        if plan.snapshot_status[index] == CLOSED or any(status == CLOSED for _, status, _ in plan.changes[index])
+    }
+    barred |= {buyer for buyer, _, _, _ in plants.purchases}
+    barred_names = [normalise_name(names[index]) for index in sorted(barred)]
+    for index in range(len(plan.subject)):
+        if plan.reg_day[index] < 0 or index in planted or index in barred:
+            continue
+        while any(_edits_within_one(normalise_name(names[index]), other) for other in barred_names if other):
+            names[index] = f"{names[index]}·新号"
+
+
 def _plan_campus(rng: np.random.Generator, size: PlatformSize) -> tuple[np.ndarray, np.ndarray]:
     """Registration days and seconds of sign-ups behind one campus gateway: 2-3 busy days and a trickle."""
     days = size.days
@@ -1011,7 +1118,7 @@ def _build_accounts(
 ) -> _Accounts:
     """Public accounts, ordinary users, farm users (laid out here, burst by burst) and the bad rows' accounts."""
     n_public, n_users = len(plan.subject), users.reg_day.size
-    farms = [burst for burst in plants.bursts if burst.kind != "public_batch"]
+    farms = [burst for burst in plants.bursts if burst.kind not in PUBLIC_BURSTS]
     first_farm_user = n_public + n_users
     for burst in farms:
         burst.members = first_farm_user + np.arange(burst.reg_sec.size)
@@ -1044,6 +1151,7 @@ def _build_accounts(
         + [None] * n_farm
         + [_user_name(rng) for _ in range(extra_accounts)]
     )
+    _settle_public_names(names, plan, plants)
     ips, devices, phones = _contact_columns(rng, total)
     categories = np.full(total, None, dtype=object)
     categories[:n_public] = rng.choice(CATEGORIES, size=n_public)
@@ -1664,6 +1772,7 @@ def _build_world(
     _plan_quota_scenarios(rng, plan, days, full=size.public_accounts >= 120)
     _plan_regular_public(rng, plan, size, start, end)
     _plan_public_registrations(rng, plan, size, stems, plants)
+    _plan_barred(rng, plan, size, stems, plants)
     n_public = len(plan.subject)
     users, user_snapshot, user_changes = _plan_users(rng, size, n_public, plants)
 
@@ -1819,6 +1928,13 @@ def _planted_truth(world: _World, plan: _PublicPlan, seed: int, bad_counts: dict
             name: sorted(str(ids[index]) for index in indexes.tolist())
             for name, indexes in sorted(plants.negatives.items())
         },
+        blacklisted_subject_registration=frozenset(
+            (str(ids[index]), day_of(plan.reg_day[index])) for index in plan.scenario.get("barred_return", [])
+        ),
+        closed_name_reregistration=frozenset(
+            (str(ids[index]), day_of(plan.reg_day[index])) for index in plan.scenario.get("closed_name", [])[1:3]
+        ),
+        closed_name_negatives=[str(ids[index]) for index in plan.scenario.get("closed_name", [])[3:]],
     )
 
 

@@ -9,11 +9,12 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
+from pyspark.sql import functions as F
 from typer.testing import CliRunner
 
 from flows.cli import app
 from flows.pipeline import backfill, nightly
-from jobs.evaluate import score_detectors
+from jobs.evaluate import DETECTORS, score_detectors
 from jobs.lake import Lake
 from jobs.synthetic import PlatformSize, generate_platform
 
@@ -124,6 +125,26 @@ def test_findings_command_filters_by_detector_as_json(platform_run):
     assert all(item["evidence"]["limit"] >= 1 for item in payload)
 
 
+def test_a_blacklisted_subjects_return_and_closed_name_look_alikes_are_flagged_and_a_distant_name_is_not(
+    platform_run,
+):
+    truth, lake, _ = platform_run
+    found = {
+        detector: {
+            (row["account_id"], row["run_date"]): row
+            for row in lake.read("findings").where(F.col("detector") == detector).collect()
+        }
+        for detector in ("blacklisted_subject_registration", "closed_name_reregistration")
+    }
+    assert set(found["blacklisted_subject_registration"]) == set(truth.blacklisted_subject_registration)
+    assert set(found["closed_name_reregistration"]) == set(truth.closed_name_reregistration)
+    assert sorted(row["severity"] for row in found["closed_name_reregistration"].values()) == ["high", "medium"]
+    assert truth.closed_name_negatives
+    assert not {account for account, _ in found["closed_name_reregistration"]} & set(truth.closed_name_negatives)
+    listed = lake.read("blacklist").where("entity_type = 'subject' AND status = 'active'").collect()
+    assert listed and all(row["finding_ids"] for row in listed)
+
+
 def test_evaluate_command_scores_every_detector_against_the_planted_truth(platform_run):
     _, lake, _ = platform_run
     result = CliRunner().invoke(
@@ -133,7 +154,8 @@ def test_evaluate_command_scores_every_detector_against_the_planted_truth(platfo
     )
     assert result.exit_code == 0, result.output
     score_lines = [line for line in result.stdout.splitlines() if "1.000" in line]
-    for detector in ("dormant_account", "quota_overrun", "batch_registration", "fake_follower_spike"):
+    detectors = (*[name for name in DETECTORS if name != "fake_follower_spike"], "fake_follower_spike")
+    for detector in detectors:
         assert any(detector in line and line.count("1.000") == 2 for line in score_lines), result.stdout
 
 
