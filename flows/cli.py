@@ -104,7 +104,8 @@ def _print_ingest(result: dict) -> None:
 
 def _print_detect(result: dict) -> None:
     table = Table(title="Detectors")
-    for column in ("detector", "days judged", "new findings", "note"):
+    table.add_column("detector", no_wrap=True)
+    for column in ("days judged", "new findings", "note"):
         table.add_column(column)
     for name, outcome in result["detectors"].items():
         skipped = outcome["skipped"]
@@ -417,7 +418,8 @@ def _print_scores(findings_rows, truth) -> None:
             f"{score.recall:.3f}",
             organic,
         )
-    Console().print(table)
+    # Detector names stay whole: the table takes 100 columns even when stdout is not a wide terminal.
+    Console(width=max(Console().width, 100)).print(table)
     drip = score_drip(findings_rows, truth)
     if drip.buyers:
         Console().print(

@@ -801,11 +801,14 @@ def _settle_public_names(names: list, plan: _PublicPlan, plants: _Plants) -> Non
         if plan.snapshot_status[index] == CLOSED or any(status == CLOSED for _, status, _ in plan.changes[index])
     }
     barred |= {buyer for buyer, _, _, _ in plants.purchases}
-    barred_names = [normalise_name(names[index]) for index in sorted(barred)]
+    barred_names = [(index, normalise_name(names[index])) for index in sorted(barred)]
     for index in range(len(plan.subject)):
-        if plan.reg_day[index] < 0 or index in planted or index in barred:
+        if plan.reg_day[index] < 0 or index in planted:
             continue
-        while any(_edits_within_one(normalise_name(names[index]), other) for other in barred_names if other):
+        while any(
+            other != index and name and _edits_within_one(normalise_name(names[index]), name)
+            for other, name in barred_names
+        ):
             names[index] = f"{names[index]}·新号"
 
 
