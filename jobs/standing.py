@@ -51,13 +51,24 @@ class StandingOutcome:
     barring_findings: dict[tuple[str, date], int] = field(default_factory=dict)
 
 
+def _held_back(found: DataFrame, verdicts: DataFrame, any_dismissed: bool) -> tuple[DataFrame, int]:
+    """`found` without the findings that repeat a dismissed finding's evidence, and how many those were."""
+    if not any_dismissed:
+        return found, 0
+    kept = without_dismissed_evidence(found, verdicts).persist()
+    return kept, found.count() - kept.count()
+
+
 def _blacklist_inputs(
-    lake: Lake, fresh: DataFrame, start: date, end: date, settings: Settings, verdicts: DataFrame
-) -> tuple[list[blacklist.Finding], set[str], set[str]]:
-    """The findings the blacklist rules can look at for start..end, and the dismissed and confirmed ids."""
-    reviewed = verdicts.select("finding_id", "verdict").collect()
-    dismissed = {row["finding_id"] for row in reviewed if row["verdict"] == "dismissed"}
-    confirmed = {row["finding_id"] for row in reviewed if row["verdict"] == "confirmed"}
+    lake: Lake,
+    fresh: DataFrame,
+    start: date,
+    end: date,
+    settings: Settings,
+    verdicts: DataFrame,
+    confirmed: set[str],
+) -> list[blacklist.Finding]:
+    """The findings the blacklist rules can look at for start..end."""
     window = max(settings.blacklist.spike_window_days, settings.blacklist.subject_window_days)
     columns = ["finding_id", "run_date", "detector", "account_id", "subject_id", "severity"]
     relevant = F.col("detector").isin(*BLACKLIST_DETECTORS) & (
@@ -67,14 +78,16 @@ def _blacklist_inputs(
     earlier = stored.where(
         (F.col("run_date") >= F.lit(start - timedelta(days=window - 1))) & (F.col("run_date") < F.lit(start)) & relevant
     ).select(*columns)
-    confirmed_high = (
-        stored.where((F.col("severity") == "high") & (F.col("run_date") < F.lit(start)))
-        .join(verdicts.where(F.col("verdict") == "confirmed").select("finding_id"), "finding_id")
-        .select(*columns)
-    )
-    now = fresh.where(relevant | (F.col("severity") == "high")).select(*columns)
-    rows = earlier.unionByName(confirmed_high).unionByName(now).distinct().collect()
-    return [blacklist.Finding(**row.asDict()) for row in rows], dismissed, confirmed
+    chosen = [earlier]
+    if confirmed:
+        chosen.append(
+            stored.where((F.col("severity") == "high") & (F.col("run_date") < F.lit(start)))
+            .join(verdicts.where(F.col("verdict") == "confirmed").select("finding_id"), "finding_id")
+            .select(*columns)
+        )
+    chosen.append(fresh.where(relevant | (F.col("severity") == "high")).select(*columns))
+    rows = reduce(DataFrame.unionByName, chosen).distinct().collect()
+    return [blacklist.Finding(**row.asDict()) for row in rows]
 
 
 def _listed_frame(lake: Lake, entries: list[blacklist.Entry]) -> DataFrame:
@@ -118,11 +131,13 @@ def settle(
     """Apply reviews to `found` (finding rows of the other detectors), write them, then the standing tables."""
     outcome = StandingOutcome()
     verdicts = latest_verdicts(lake).localCheckpoint()
-    kept = without_dismissed_evidence(found, verdicts).persist()
-    outcome.suppressed = found.count() - kept.count()
+    reviewed = verdicts.select("finding_id", "verdict").collect()
+    dismissed = {row["finding_id"] for row in reviewed if row["verdict"] == "dismissed"}
+    confirmed = {row["finding_id"] for row in reviewed if row["verdict"] == "confirmed"}
+    kept, outcome.suppressed = _held_back(found, verdicts, bool(dismissed))
 
     say("updating the blacklist")
-    candidates, dismissed, confirmed = _blacklist_inputs(lake, kept, start, end, settings, verdicts)
+    candidates = _blacklist_inputs(lake, kept, start, end, settings, verdicts, confirmed)
     planned = blacklist.plan(
         days_between(start, end),
         candidates,
@@ -154,7 +169,8 @@ def settle(
         .drop("_tipped")
     )
     write_findings(marked)
-    kept.unpersist()
+    if kept is not found:
+        kept.unpersist()
 
     listed = _listed_frame(lake, planned).localCheckpoint()
     say("checking fresh registrations against the blacklist and closed names")
@@ -175,8 +191,8 @@ def settle(
     barring_found = reduce(DataFrame.unionByName, [rows.select(*columns) for rows in barring]).transform(
         as_findings(settings.rule_versions, settings.actions)
     )
-    barring_kept = without_dismissed_evidence(barring_found, verdicts).persist()
-    outcome.suppressed += barring_found.count() - barring_kept.count()
+    barring_kept, held_back = _held_back(barring_found.persist(), verdicts, bool(dismissed))
+    outcome.suppressed += held_back
     detectors = ", ".join(f"'{name}'" for name in BARRING_DETECTORS)
     lake.upsert(
         "findings",
@@ -189,8 +205,10 @@ def settle(
         for row in barring_kept.groupBy("detector", "run_date").count().collect()
     }
     barring_kept.unpersist()
+    barring_found.unpersist()
 
-    _validate("blacklist", blacklist.after_write(lake, planned), start, end, lake)
+    if planned:
+        _validate("blacklist", blacklist.after_write(lake, planned), start, end, lake)
     blacklist.write(lake, planned)
 
     say("updating credit tiers")

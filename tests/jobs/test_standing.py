@@ -127,12 +127,19 @@ def backfilled(spark, settings, platform, tmp_path_factory) -> Lake:
     return lake
 
 
+def judge(lake: Lake, day: date, settings):
+    """The detect half of a nightly run (its day is already loaded): from the current state on the last day."""
+    return detect_range(lake, day, day, settings, from_current_state=day == D5, now=NOW)
+
+
 @pytest.fixture
 def through_d3(spark, settings, platform, tmp_path_factory) -> Lake:
-    """A lake with D1..D3 judged, copied for each test that changes it."""
+    """A lake with every day loaded and D1..D3 judged, copied for each test that changes it."""
     folder = tmp_path_factory.getbasetemp() / "standing-d3"
     if not folder.exists():
-        run_days(Lake(spark, folder / "lake", settings), platform, D1, D3, settings)
+        lake = Lake(spark, folder / "lake", settings)
+        ingest_range(lake, platform, D1, D5, settings, KEY)
+        detect_range(lake, D1, D3, settings, from_current_state=False, now=NOW)
     copy = tmp_path_factory.mktemp("standing-copy") / "lake"
     shutil.copytree(folder / "lake", copy)
     return Lake(spark, copy, settings)
@@ -241,7 +248,7 @@ def test_tier_history_keeps_each_change_with_its_reasons(backfilled):
 def test_nightly_runs_give_the_same_tiers_and_blacklist_as_the_backfill(through_d3, platform, settings, backfilled):
     lake = through_d3
     for day in (D4, D5):
-        run_days(lake, platform, day, day, settings, nightly=True)
+        judge(lake, day, settings)
     for name in ("findings", "account_tiers"):
         assert_df_equality(lake.read(name), backfilled.read(name), ignore_row_order=True, ignore_nullable=True)
     assert_df_equality(
@@ -261,13 +268,13 @@ def test_a_dismissal_stops_counting_at_the_next_run_and_the_same_evidence_is_not
     assert current_tiers(lake)["x5"] == ("D", "high_severity_finding")
     record_review(lake, x5, "dismissed", "li.wei", "subject holds a quota exemption", NOW)
     record_review(lake, x4, "confirmed", "li.wei", None, NOW)
-    outcome = run_days(lake, platform, D4, D4, settings, nightly=True)
+    outcome = judge(lake, D4, settings)
     assert current_tiers(lake)["x5"] == ("B", "normal")
     assert current_tiers(lake)["x4"] == ("C", "recent_finding")
     history = lake.read("account_tiers").where("account_id = 'x5'").orderBy("valid_from").collect()
     assert [(row["tier"], row["valid_from"]) for row in history] == [("D", D1), ("B", D4)]
     # D5: the reopened accounts take s_x over its limit again with the same live accounts as on D1.
-    outcome = run_days(lake, platform, D5, D5, settings, nightly=True)
+    outcome = judge(lake, D5, settings)
     assert outcome.standing.suppressed == 1
     quota = findings_of(lake, "quota_overrun")
     assert [row["run_date"] for row in quota["x5"]] == [D1]
@@ -282,7 +289,7 @@ def test_a_confirmed_high_finding_lists_its_account_and_a_dismissed_cited_one_li
     record_review(lake, finding_id(lake, "quota_overrun", "x5", D1), "confirmed", "li.wei", "verified", NOW)
     batch = finding_id(lake, "batch_registration", "b1", D1)
     record_review(lake, batch, "dismissed", "li.wei", "b1 registered alone", NOW)
-    run_days(lake, platform, D4, D4, settings, nightly=True)
+    judge(lake, D4, settings)
 
     entry = active_entries(lake)[("account", "x5")]
     assert (entry["listed_on"], entry["rules"], entry["subject_id"]) == (D4, ["confirmed_high_severity"], "s_x")
@@ -304,7 +311,7 @@ def test_lifting_an_entry_keeps_its_record_and_it_is_not_relisted_on_the_same_ev
     rows = blacklist.lift(lake, "s_b", "zhang.min", "appeal upheld", NOW)
     blacklist.write(lake, rows)
     assert ("subject", "s_b") not in active_entries(lake)
-    run_days(lake, platform, D3, D3, settings, nightly=True)
+    judge(lake, D3, settings)
     history = lake.read("blacklist").where("entity_id = 's_b'").orderBy("status").collect()
     assert [(row["status"], row["is_current"]) for row in history] == [("active", False), ("lifted", True)]
     assert (history[1]["changed_by"], history[1]["change_reason"], history[1]["covers_through"]) == (
@@ -330,7 +337,7 @@ def test_rerunning_a_day_leaves_the_standing_tables_identical(through_d3, platfo
     before = {name: lake.read(name).cache() for name in STANDING}
     for frame in before.values():
         frame.count()
-    run_days(lake, platform, D3, D3, settings, nightly=True)
+    judge(lake, D3, settings)
     for name in STANDING:
         assert_df_equality(lake.read(name), before[name], ignore_row_order=True, ignore_nullable=True)
 
@@ -341,7 +348,7 @@ def test_rerunning_a_past_day_keeps_the_later_tier_history(backfilled, platform,
     lake = Lake(spark, copy, settings)
     before = lake.read("account_tiers").cache()
     before.count()
-    run_days(lake, platform, D2, D2, settings)
+    judge(lake, D2, settings)
     assert_df_equality(lake.read("account_tiers"), before, ignore_row_order=True, ignore_nullable=True)
 
 
