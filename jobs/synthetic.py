@@ -780,36 +780,37 @@ def _edits_within_one(a: str, b: str) -> bool:
     return a[i + (len(a) == len(b)) :] == b[i + 1 :] if i < len(b) else True
 
 
-def _settle_public_names(names: list, plan: _PublicPlan, plants: _Plants) -> None:
-    """Name the closed-name look-alikes, and keep every other new account's name two edits or more from
-    the names of closed and follower-buying accounts, so only the planted look-alikes match."""
+def _settle_public_names(names: np.ndarray, plan: _PublicPlan, plants: _Plants) -> None:
+    """Name the closed-name look-alikes, and keep the names of closed and follower-buying accounts two edits or
+    more from every new account's name, so only the planted look-alikes match.
+
+    Runs on the final names (burst members' included); the closed and buying accounts are the ones renamed.
+    """
     from jobs.names import normalise_name
 
     planted: set[int] = set()
+    source = -1
     if "closed_name" in plan.scenario:
         source, exact, near, far = plan.scenario["closed_name"]
         names[source] = CLOSED_NAME_BASE
-        names[exact] = (
-            CLOSED_NAME_BASE.upper().translate({code - 0xFEE0: code for code in range(0xFF01, 0xFF5F)}) + " 2"
-        )
+        full_width = {code - 0xFEE0: code for code in range(0xFF01, 0xFF5F)}
+        names[exact] = CLOSED_NAME_BASE.upper().translate(full_width) + " 2"
         names[near] = CLOSED_NAME_BASE[:-1] + "t"
         names[far] = CLOSED_NAME_BASE + "ry"
-        planted = {exact, near}
+        planted = {source, exact, near}
     barred = {
         index
         for index in range(len(plan.subject))
         if plan.snapshot_status[index] == CLOSED or any(status == CLOSED for _, status, _ in plan.changes[index])
     }
     barred |= {buyer for buyer, _, _, _ in plants.purchases}
-    barred_names = [(index, normalise_name(names[index])) for index in sorted(barred)]
-    for index in range(len(plan.subject)):
-        if plan.reg_day[index] < 0 or index in planted:
-            continue
+    fresh = [(index, normalise_name(names[index])) for index in range(len(plan.subject)) if plan.reg_day[index] >= 0]
+    for index in sorted(barred - planted):
         while any(
-            other != index and name and _edits_within_one(normalise_name(names[index]), name)
-            for other, name in barred_names
+            other != index and other not in planted and name and _edits_within_one(normalise_name(names[index]), name)
+            for other, name in fresh
         ):
-            names[index] = f"{names[index]}·新号"
+            names[index] = f"{names[index]}·旧号"
 
 
 def _plan_campus(rng: np.random.Generator, size: PlatformSize) -> tuple[np.ndarray, np.ndarray]:
@@ -1154,7 +1155,6 @@ def _build_accounts(
         + [None] * n_farm
         + [_user_name(rng) for _ in range(extra_accounts)]
     )
-    _settle_public_names(names, plan, plants)
     ips, devices, phones = _contact_columns(rng, total)
     categories = np.full(total, None, dtype=object)
     categories[:n_public] = rng.choice(CATEGORIES, size=n_public)
@@ -1209,6 +1209,7 @@ def _build_accounts(
     for index, columns in plants.overrides:
         for name, values in columns.items():
             getattr(accounts, name)[index] = values
+    _settle_public_names(accounts.account_name, plan, plants)
     return accounts
 
 
