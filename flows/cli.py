@@ -253,7 +253,9 @@ def _emit(rows: list[dict], columns: tuple[str, ...], shown: tuple[str, ...], ti
     else:
         table = Table(title=title)
         for column in shown:
-            table.add_column(column)
+            # Ids, dates and codes stay on one line; the last column (reasons, finding ids) wraps.
+            last = column == shown[-1]
+            table.add_column(column, no_wrap=not last, overflow="fold" if last else "ellipsis")
         for row in rows:
             cells = []
             for column in shown:
@@ -318,11 +320,12 @@ def tiers(
         selected = [row.asDict() for row in rows.where(F.col("account_id") == account).orderBy("valid_from").collect()]
         if not selected:
             raise CommandError(f"no tier history for account {account!r} (only public accounts have tiers)")
-        _emit(selected, TIER_COLUMNS, TIER_COLUMNS, f"Tier history of {account}", output)
+        shown = ("valid_from", "valid_to", "tier", "rule", "reasons")
+        _emit(selected, TIER_COLUMNS, shown, f"Tier history of {account}", output)
         return
     current = [row.asDict() for row in rows.where(F.col("is_current")).orderBy("tier", "account_id").collect()]
     counts = ", ".join(f"{tier} {sum(1 for row in current if row['tier'] == tier)}" for tier in ("A", "B", "C", "D"))
-    shown = ("account_id", "tier", "rule", "valid_from", "reasons")
+    shown = ("account_id", "tier", "valid_from", "rule", "reasons")
     _emit(current, TIER_COLUMNS, shown, f"Current tiers ({counts})", output)
 
 
@@ -363,7 +366,7 @@ def blacklist_entries(
     if active:
         rows = rows.where(F.col("is_current") & (F.col("status") == "active"))
     selected = [row.asDict() for row in rows.orderBy("listed_on", "entity_type", "entity_id", "changed_at").collect()]
-    shown = ("entity_type", "entity_id", "status", "listed_on", "reason", "changed_by", "change_reason")
+    shown = ("entity_type", "entity_id", "status", "listed_on", "changed_by", "reason")
     title = f"Blacklist: {'entries in force' if active else 'every listing and lift'} ({len(selected)})"
     _emit(selected, BLACKLIST_COLUMNS, shown, title, output)
 
