@@ -732,7 +732,7 @@ def _plan_barred(
     again; and a closed account whose name three new accounts take: exactly, one edit away, two edits away."""
     days = size.days
     subject = plan.add_subject("individual")
-    count = int(rng.integers(8, 12))
+    count = int(rng.integers(10, 13))
     reg_day = int(rng.integers(5, days - 25))
     seconds = _burst_seconds(rng, count)
     keys = _pick_shared_keys(rng)

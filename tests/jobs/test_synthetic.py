@@ -425,7 +425,10 @@ def _first_rows(landed: Landed) -> dict[str, dict]:
 
 def _farm_users(truth: PlantedTruth) -> set[str]:
     return {
-        member for cluster in truth.batch_clusters if cluster["kind"] != "public_batch" for member in cluster["members"]
+        member
+        for cluster in truth.batch_clusters
+        if cluster["kind"] not in ("public_batch", "subject_batch")
+        for member in cluster["members"]
     }
 
 
@@ -551,7 +554,8 @@ def _shares_key(rows: list[dict], key: str) -> bool:
 
 def test_every_planted_burst_shares_its_listed_keys_within_sixty_minutes(tiny):
     first = _first_rows(tiny)
-    assert {cluster["kind"] for cluster in tiny.truth.batch_clusters} == {"farm", "idle_farm", "public_batch"}
+    kinds = {cluster["kind"] for cluster in tiny.truth.batch_clusters}
+    assert kinds == {"farm", "idle_farm", "public_batch", "subject_batch"}
     for cluster in tiny.truth.batch_clusters:
         rows = [first[member] for member in cluster["members"]]
         registered = sorted(_instant(row["registered_at"]) for row in rows)
@@ -588,6 +592,56 @@ def test_batch_registered_public_accounts_have_subjects_of_their_own_and_are_use
         assert row["account_type"] == "public" and row["subject_type"] == "individual"
         assert subjects[row["subject_id"]] == 1
         assert uses[account_id]
+
+
+def test_a_subject_batch_goes_past_its_quota_and_its_subject_registers_again_later(tiny):
+    latest = _latest_accounts(tiny)
+    [cluster] = [cluster for cluster in tiny.truth.batch_clusters if cluster["kind"] == "subject_batch"]
+    subjects = {latest[member]["subject_id"] for member in cluster["members"]}
+    assert len(subjects) == 1 and len(cluster["members"]) > 2
+    [(returned, day)] = tiny.truth.blacklisted_subject_registration
+    assert latest[returned]["subject_id"] in subjects and returned not in cluster["members"]
+    assert day > cluster["registration_day"]
+    # An individual may keep two public accounts: every other member, and the return, is over quota.
+    assert len(set(cluster["members"]) & tiny.truth.quota_overrun) == len(cluster["members"]) - 2
+    assert returned in tiny.truth.quota_overrun
+
+
+def test_only_the_planted_look_alikes_take_a_closed_or_buying_accounts_name(tiny):
+    from jobs.names import normalise_name
+
+    latest = _latest_accounts(tiny)
+    first = _first_rows(tiny)
+    buyers = {purchase["account_id"] for purchase in tiny.truth.purchases}
+    barred = {
+        account_id: normalise_name(row["account_name"])
+        for account_id, row in latest.items()
+        if row["account_type"] == "public" and (row["status"] == "closed" or account_id in buyers)
+    }
+    fresh = {
+        account_id
+        for account_id, row in first.items()
+        if row["account_type"] == "public" and _instant(row["registered_at"]).date() >= START
+    }
+
+    def near(a: str, b: str) -> bool:
+        return bool(a) and bool(b) and (a == b or _one_edit(a, b))
+
+    matched = {
+        account_id
+        for account_id in fresh
+        for other, name in barred.items()
+        if other != account_id and near(normalise_name(latest[account_id]["account_name"]), name)
+    }
+    assert matched == {account_id for account_id, _ in tiny.truth.closed_name_reregistration}
+    [negative] = tiny.truth.closed_name_negatives
+    assert negative in fresh and negative not in matched
+
+
+def _one_edit(a: str, b: str) -> bool:
+    from jobs.synthetic import _edits_within_one
+
+    return _edits_within_one(a, b)
 
 
 def test_viral_followers_are_established_users_with_earlier_activity_and_reads_rise(tiny):
