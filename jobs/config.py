@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import tomllib
-from dataclasses import dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -135,6 +137,22 @@ class Settings:
             "blacklisted_subject_registration": self.blacklisted_subject_rule_version,
             "closed_name_reregistration": self.names.rule_version,
         }
+
+    def provenance(self) -> dict[str, object]:
+        """What a result depends on in the configuration: rule and policy versions and a digest of every rule."""
+        rules = {name: value for name, value in asdict(self).items() if name not in RUNTIME_SETTINGS}
+        digest = hashlib.sha256(json.dumps(rules, sort_keys=True, default=str).encode()).hexdigest()
+        return {
+            "rule_versions": self.rule_versions,
+            "credit_tier_policy": self.tiers.policy_version,
+            "blacklist_rules": self.blacklist.rule_version,
+            "config_sha256": digest,
+            "config_source": self.source,
+        }
+
+
+# How and where accountwatch runs, not what it decides: left out of the configuration digest.
+RUNTIME_SETTINGS = frozenset({"spark_master", "shuffle_partitions", "driver_memory", "jars_dir", "source"})
 
 
 def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:

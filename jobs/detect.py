@@ -21,7 +21,7 @@ from jobs.batches import (
     view_folder_range,
 )
 from jobs.config import Settings
-from jobs.lake import TABLES, Lake, between
+from jobs.lake import SOURCE_TABLES, TABLES, Lake, between
 from jobs.landing import days_between
 from jobs.rules import (
     as_findings,
@@ -257,8 +257,24 @@ def detect_range(
     now: datetime | None = None,
 ) -> RunOutcome:
     """Judge every day from start to end, write the new findings and the detectors' state."""
-    spark = lake.spark
     say = progress or (lambda message: None)
+    metadata = {"run": "detect", "start": start.isoformat(), "end": end.isoformat(), **settings.provenance()}
+    # Every commit of the run records the source versions it read, so evidence can be re-read exactly.
+    with lake.pinned(SOURCE_TABLES) as read_versions:
+        with lake.commit_metadata({**metadata, "read_versions": read_versions}):
+            return _detect_pinned(lake, start, end, settings, from_current_state, say, now)
+
+
+def _detect_pinned(
+    lake: Lake,
+    start: date,
+    end: date,
+    settings: Settings,
+    from_current_state: bool,
+    say: Callable[[str], None],
+    now: datetime | None,
+) -> RunOutcome:
+    spark = lake.spark
     days = days_between(start, end)
     outcomes = _judged_days(lake, days, settings)
     say("building account snapshots")

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import json
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -45,8 +47,23 @@ TABLES: dict[str, TableSpec] = {
         TableSpec("reviews", standing.REVIEWS),
         TableSpec("account_tiers", standing.ACCOUNT_TIERS),
         TableSpec("blacklist", standing.BLACKLIST),
+        TableSpec("exports", operations.EXPORTS),
     )
 }
+
+
+# What the detectors read: a detect run reads these at the versions it found when it started, and records them.
+SOURCE_TABLES = (
+    "account_changes",
+    "accounts",
+    "subscriptions",
+    "engagement",
+    "account_activity",
+    "account_daily",
+    "user_activity",
+)
+# Delta attaches this session setting to every commit as its userMetadata.
+COMMIT_METADATA_CONF = "spark.databricks.delta.commitInfo.userMetadata"
 
 
 def between(column: str, start: date, end: date) -> str:
@@ -63,6 +80,7 @@ class Lake:
         self.root = Path(root).absolute()
         self.settings = settings
         self._ensured: dict[str, DeltaTable] = {}
+        self._pins: dict[str, int] = {}
 
     def path(self, name: str) -> str:
         return str(self.root / name)
@@ -85,11 +103,61 @@ class Lake:
         self._ensured[name] = builder.execute()
         return self._ensured[name]
 
-    def read(self, name: str) -> DataFrame:
-        """The table's current rows, or an empty frame of its schema when it was never written."""
+    def version(self, name: str) -> int | None:
+        """The table's latest version, or None when it was never written."""
         if not self.exists(name):
+            return None
+        return int(DeltaTable.forPath(self.spark, self.path(name)).history(1).select("version").collect()[0][0])
+
+    def read(self, name: str, version: int | None = None) -> DataFrame:
+        """The table's rows (at `version`, or the pinned or current one), or an empty frame when never written."""
+        if version is None:
+            version = self._pins.get(name)
+        if version is None and not self.exists(name):
             return self.spark.createDataFrame([], TABLES[name].schema)
-        return self.spark.read.format("delta").load(self.path(name))
+        reader = self.spark.read.format("delta")
+        if version is not None:
+            reader = reader.option("versionAsOf", version)
+        return reader.load(self.path(name))
+
+    @contextmanager
+    def pinned(self, names: Sequence[str]) -> Iterator[dict[str, int]]:
+        """Read `names` at their current versions until the block ends; yields those versions."""
+        versions = {name: version for name in names if (version := self.version(name)) is not None}
+        previous, self._pins = self._pins, {**self._pins, **versions}
+        try:
+            yield versions
+        finally:
+            self._pins = previous
+
+    @contextmanager
+    def commit_metadata(self, metadata: Mapping[str, object]) -> Iterator[None]:
+        """Attach `metadata` (as JSON) to every Delta commit made in the block."""
+        conf = self.spark.conf
+        previous = conf.get(COMMIT_METADATA_CONF, None)
+        conf.set(COMMIT_METADATA_CONF, json.dumps(metadata, sort_keys=True, separators=(",", ":")))
+        try:
+            yield
+        finally:
+            if previous is None:
+                conf.unset(COMMIT_METADATA_CONF)
+            else:
+                conf.set(COMMIT_METADATA_CONF, previous)
+
+    def commits(self, name: str) -> list[dict]:
+        """The table's commits still in its log: version, timestamp, operation and parsed userMetadata."""
+        if not self.exists(name):
+            return []
+        history = DeltaTable.forPath(self.spark, self.path(name)).history()
+        rows = history.select("version", "timestamp", "operation", "userMetadata").collect()
+        commits = []
+        for row in rows:
+            try:
+                metadata = json.loads(row["userMetadata"]) if row["userMetadata"] else None
+            except ValueError:
+                metadata = None
+            commits.append({**row.asDict(), "userMetadata": metadata})
+        return sorted(commits, key=lambda commit: commit["version"])
 
     def replace(self, name: str, rows: DataFrame, predicate: str) -> None:
         """Atomically replace the rows matching `predicate` with `rows` (one commit)."""
