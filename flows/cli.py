@@ -71,9 +71,11 @@ def _known_errors() -> tuple[type[BaseException], ...]:
     from expectations.runner import DataQualityError
     from jobs.blacklist import BlacklistError
     from jobs.config import ConfigError
+    from jobs.evidence import ExportError
     from jobs.ingest import QuarantineThresholdError
     from jobs.landing import LandingError
     from jobs.pii import MissingPiiKeyError
+    from jobs.report import ReportError
     from jobs.reviews import ReviewError
     from jobs.spark import SparkSetupError
 
@@ -81,6 +83,8 @@ def _known_errors() -> tuple[type[BaseException], ...]:
         CommandError,
         ReviewError,
         BlacklistError,
+        ExportError,
+        ReportError,
         ConfigError,
         LandingError,
         QuarantineThresholdError,
@@ -400,6 +404,68 @@ def blacklist_lift(
     console.print(
         f"lifted {lifted.entity_type} {lifted.entity_id} (listed {lifted.listed_on.isoformat()}) by "
         f"{lifted.changed_by}: {lifted.change_reason}"
+    )
+
+
+@app.command("export-evidence")
+def export_evidence(
+    out: Annotated[Path, typer.Option("--out", help="New (or empty) folder to write the bundle to.")],
+    by: Annotated[str, typer.Option("--by", help="Who exports the bundle (recorded in it and in `exports`).")],
+    account: Annotated[str | None, typer.Option("--account", help="One account.")] = None,
+    subject: Annotated[str | None, typer.Option("--subject", help="One subject and all its accounts.")] = None,
+    start: Annotated[str | None, typer.Option("--start", help="First run day of the findings (YYYY-MM-DD).")] = None,
+    end: Annotated[str | None, typer.Option("--end", help="Last run day of the findings (YYYY-MM-DD).")] = None,
+    landing: LandingOption = DEFAULT_LANDING,
+    lake: LakeOption = DEFAULT_LAKE,
+    config: ConfigOption = None,
+) -> None:
+    """Write a compliance evidence bundle for an account or subject: findings, reviews, tiers, blacklist, raw rows."""
+    from jobs.evidence import Scope, export_bundle
+    from jobs.pii import pii_key_from_environment
+
+    if bool(account) == bool(subject):
+        raise CommandError("give either --account ID or --subject ID")
+    if bool(start) != bool(end):
+        raise CommandError("give both --start and --end, or neither")
+    first = _parse_day(start, "--start") if start else None
+    last = _parse_day(end, "--end") if end else None
+    scope = Scope("account" if account else "subject", account or subject or "", first, last)
+    pii_key = pii_key_from_environment()
+    lake_tables, settings = _open_existing(lake, config, "findings", "run `accountwatch run` or `backfill` first")
+    bundle = export_bundle(
+        lake_tables, settings, scope, by, out, datetime.now(settings.zone), pii_key, lambda text: console.print(text)
+    )
+    console.print(
+        f"evidence bundle for {scope.describe()} written to {bundle.out_dir}: {bundle.findings} finding(s), "
+        f"{len(bundle.files)} data files (data SHA-256 {bundle.data_sha256}); logged as export {bundle.export_id}"
+    )
+
+
+@app.command()
+def report(
+    run_date: Annotated[str, typer.Option("--date", help="The run day to review (YYYY-MM-DD).")],
+    out: Annotated[Path, typer.Option("--out", help="The HTML file to write.")],
+    landing: LandingOption = DEFAULT_LANDING,
+    lake: LakeOption = DEFAULT_LAKE,
+    config: ConfigOption = None,
+) -> None:
+    """Write the day's review as one self-contained HTML file: charts, findings, spikes, clusters, tiers, blacklist."""
+    from jobs.report import daily_review, render
+
+    day = _parse_day(run_date, "--date")
+    if out.is_dir():
+        raise CommandError(f"--out {out} is a folder: give the HTML file to write")
+    lake_tables, settings = _open_existing(lake, config, "findings", "run `accountwatch run` or `backfill` first")
+    review = daily_review(lake_tables, day, settings)
+    document = render(review, str(lake), datetime.now(settings.zone))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    partial = out.with_name(f".{out.name}.partial")
+    partial.write_text(document, encoding="utf-8")
+    partial.replace(out)
+    console.print(
+        f"daily review of {day.isoformat()} written to {out}: {len(review.findings)} findings, "
+        f"{len(review.spikes)} spikes, {len(review.clusters)} clusters, {len(review.tier_moves)} tier moves, "
+        f"{len(review.blacklist_changes)} blacklist changes"
     )
 
 

@@ -10,6 +10,7 @@ from pyspark.sql.types import (
     StringType,
     StructField,
     StructType,
+    TimestampType,
 )
 
 QUARANTINE = StructType(
@@ -47,5 +48,23 @@ LOADED_DAYS = StructType(
         StructField("rows_landed", LongType(), False),
         StructField("rows_loaded", LongType(), False),
         StructField("rows_quarantined", LongType(), False),
+    ]
+)
+
+# One row per evidence bundle written: who exported what, when, where, and the digest of its manifest.
+EXPORTS = StructType(
+    [
+        StructField("export_id", StringType(), False),
+        StructField("exported_at", TimestampType(), False),
+        StructField("exported_by", StringType(), False),
+        StructField("entity_type", StringType(), False),
+        StructField("entity_id", StringType(), False),
+        StructField("range_start", DateType(), True),
+        StructField("range_end", DateType(), True),
+        StructField("out_dir", StringType(), False),
+        StructField("findings", LongType(), False),
+        StructField("files", LongType(), False),
+        StructField("data_sha256", StringType(), False),
+        StructField("manifest_sha256", StringType(), False),
     ]
 )

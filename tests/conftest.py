@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import time
 from dataclasses import replace
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -42,3 +43,20 @@ def prefect_harness():
 
     with prefect_test_harness(server_startup_timeout=120):
         yield
+
+
+@pytest.fixture(scope="session")
+def platform_run(prefect_harness, spark, settings, tmp_path_factory):
+    """A tiny synthetic platform: backfill all but its last day, then the nightly flow for the last day.
+
+    Shared by every module that reads a whole platform's lake; a test that changes the lake works on a copy.
+    """
+    from flows.pipeline import backfill, nightly
+    from jobs.synthetic import PlatformSize, generate_platform
+
+    root = tmp_path_factory.mktemp("platform")
+    truth = generate_platform(root / "landing", seed=11, start=date(2026, 1, 1), size=PlatformSize.named("tiny"))
+    lake_dir = root / "lake"
+    backfill(truth.start.isoformat(), (truth.end - timedelta(days=1)).isoformat(), str(root / "landing"), str(lake_dir))
+    result = nightly(truth.end.isoformat(), str(root / "landing"), str(lake_dir))
+    return truth, Lake(spark, lake_dir, settings), result

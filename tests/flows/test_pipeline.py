@@ -5,31 +5,15 @@ import io
 import json
 import subprocess
 import sys
-from datetime import date, timedelta
 from pathlib import Path
 
-import pytest
 from pyspark.sql import functions as F
 from typer.testing import CliRunner
 
 from flows.cli import app
-from flows.pipeline import backfill, nightly
 from jobs.evaluate import DETECTORS, score_detectors
-from jobs.lake import Lake
-from jobs.synthetic import PlatformSize, generate_platform
 
 REPOSITORY = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture(scope="module")
-def platform_run(prefect_harness, spark, settings, tmp_path_factory):
-    """A tiny synthetic platform: backfill all but its last day, then the nightly flow for the last day."""
-    root = tmp_path_factory.mktemp("platform")
-    truth = generate_platform(root / "landing", seed=11, start=date(2026, 1, 1), size=PlatformSize.named("tiny"))
-    lake_dir = root / "lake"
-    backfill(truth.start.isoformat(), (truth.end - timedelta(days=1)).isoformat(), str(root / "landing"), str(lake_dir))
-    result = nightly(truth.end.isoformat(), str(root / "landing"), str(lake_dir))
-    return truth, Lake(spark, lake_dir, settings), result
 
 
 def test_nightly_flow_after_backfill_finds_exactly_the_planted_accounts(platform_run):
