@@ -17,7 +17,7 @@ DELTA_JARS    := delta-spark_$(SPARK_MINOR)_2.13/$(DELTA_VERSION)/delta-spark_$(
 # No outbound telemetry; its heartbeat also races the ephemeral server's SQLite ("database is locked").
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
 
-.PHONY: setup jars demo test bench lint clean
+.PHONY: setup jars browser demo test bench lint clean
 
 setup: $(STAMPS)/installed jars
 
@@ -45,10 +45,18 @@ jars:
 	done
 	@ls $(JARS)/delta-*.jar | grep -vxF $(foreach p,$(DELTA_JARS),-e $(JARS)/$(notdir $(p))) | xargs -r rm -v
 
+# The report test renders the daily review in Debian's headless Chromium; installed once, from Debian's packages.
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+browser:
+	@command -v chromium >/dev/null || { \
+	  echo "installing Debian's chromium (the report test renders the daily review in it)"; \
+	  $(SUDO) apt-get update -qq && \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium; }
+
 demo: setup
 	$(BIN)/accountwatch demo
 
-test: setup
+test: setup browser
 	$(BIN)/python -m pytest -q tests
 
 bench: setup

@@ -358,11 +358,15 @@ def _cluster_section(review: DailyReview) -> str:
     )
 
 
+def _first_few(ids: list[str], shown: int = 3) -> str:
+    return ", ".join(ids[:shown]) + (f" and {len(ids) - shown} more" if len(ids) > shown else "")
+
+
 def _tier_section(review: DailyReview) -> str:
     moves = Counter((move["from_tier"] or "new", move["tier"]) for move in review.tier_moves)
     summary = ", ".join(f"{before} to {after}: {count}" for (before, after), count in sorted(moves.items()))
     rows = [
-        (move["account_id"], move["from_tier"] or "new", move["tier"], move["rule"], move["reasons"])
+        (move["account_id"], move["from_tier"] or "new", move["tier"], move["rule"], _first_few(move["reasons"]))
         for move in review.tier_moves
     ]
     heading = f"<h2>Tier moves ({len(review.tier_moves)})</h2>"
@@ -383,7 +387,7 @@ def _blacklist_section(review: DailyReview) -> str:
             entry["entity_id"],
             entry["listed_on"],
             entry["reason"] if entry["status"] == "active" else f"{entry['changed_by']}: {entry['change_reason']}",
-            entry["finding_ids"],
+            _first_few(entry["finding_ids"]),
         )
         for entry in review.blacklist_changes
     ]
@@ -429,3 +433,57 @@ def render(review: DailyReview, lake_label: str, generated_at: datetime) -> str:
         ]
     )
     return html.page(f"accountwatch daily review {review.day.isoformat()}", body, charts.CHART_CSS)
+
+
+def latest_run_day(lake: Lake) -> date:
+    """The latest day any detector judged."""
+    latest = lake.read("detector_runs").where(F.col("status") == "ok").agg(F.max("run_date")).collect()[0][0]
+    if latest is None:
+        raise ReportError(f"no detect run in {lake.root}: run `accountwatch run` or `backfill` first")
+    return latest
+
+
+@dataclass
+class AccountView:
+    """One account up to a day: its row, every finding, its tier spells, blacklist rows and recent follows."""
+
+    account: dict
+    findings: list[dict]
+    tiers: list[dict]
+    blacklist: list[dict]
+    follows: list[tuple[date, int]]
+
+
+def account_view(lake: Lake, account_id: str, day: date, follow_days: int = 60) -> AccountView:
+    """Everything the lake knows about `account_id` up to `day`, for drilling into one account."""
+    found = lake.read("accounts").where(F.col("account_id") == account_id).collect()
+    if not found:
+        raise ReportError(f"unknown account {account_id!r}: no account in {lake.root} has that id")
+    findings = [
+        {**row.asDict(), "evidence": json.loads(row["evidence"])}
+        for row in lake.read("findings")
+        .where((F.col("account_id") == account_id) & (F.col("run_date") <= F.lit(day)))
+        .orderBy("run_date", "detector")
+        .collect()
+    ]
+    for finding in findings:
+        finding["description"] = describe_finding(finding["detector"], masked_evidence(finding["evidence"]))
+    tiers = [
+        row.asDict()
+        for row in lake.read("account_tiers")
+        .where((F.col("account_id") == account_id) & (F.col("valid_from") <= F.lit(day)))
+        .orderBy("valid_from")
+        .collect()
+    ]
+    listings = [
+        row.asDict()
+        for row in lake.read("blacklist")
+        .where(
+            ((F.col("entity_type") == "account") & (F.col("entity_id") == account_id))
+            | ((F.col("entity_type") == "subject") & (F.col("entity_id") == found[0]["subject_id"]))
+        )
+        .orderBy("listed_on", "changed_at")
+        .collect()
+    ]
+    account = {key: value for key, value in found[0].asDict().items() if key not in ("phone_block",)}
+    return AccountView(account, findings, tiers, listings, follow_series(lake, account_id, day, follow_days))
