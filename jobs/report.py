@@ -487,3 +487,14 @@ def account_view(lake: Lake, account_id: str, day: date, follow_days: int = 60) 
     ]
     account = {key: value for key, value in found[0].asDict().items() if key not in ("phone_block",)}
     return AccountView(account, findings, tiers, listings, follow_series(lake, account_id, day, follow_days))
+
+
+def quality_results(lake: Lake, start: date, end: date) -> list[dict]:
+    """The data-quality checks recorded for runs covering start..end, one row per expectation."""
+    rows = (
+        lake.read("dq_results")
+        .where((F.col("ingest_start") <= F.lit(end)) & (F.col("ingest_end") >= F.lit(start)))
+        .orderBy("table_name", "suite", "expectation", "column_name")
+        .collect()
+    )
+    return [row.asDict() for row in rows]
