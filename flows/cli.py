@@ -69,6 +69,7 @@ def _config_arg(config: Path | None) -> str | None:
 
 def _known_errors() -> tuple[type[BaseException], ...]:
     from expectations.runner import DataQualityError
+    from flows.runtime import LakeBusyError
     from jobs.blacklist import BlacklistError
     from jobs.config import ConfigError
     from jobs.evidence import ExportError
@@ -85,6 +86,7 @@ def _known_errors() -> tuple[type[BaseException], ...]:
         BlacklistError,
         ExportError,
         ReportError,
+        LakeBusyError,
         ConfigError,
         LandingError,
         QuarantineThresholdError,
@@ -467,6 +469,38 @@ def report(
         f"{len(review.spikes)} spikes, {len(review.clusters)} clusters, {len(review.tier_moves)} tier moves, "
         f"{len(review.blacklist_changes)} blacklist changes"
     )
+
+
+@app.command()
+def serve(
+    landing: LandingOption = DEFAULT_LANDING,
+    lake: LakeOption = DEFAULT_LAKE,
+    config: ConfigOption = None,
+) -> None:
+    """Register and serve the nightly and backfill deployments on the Prefect server in PREFECT_API_URL."""
+    from prefect import serve as serve_deployments
+    from prefect.settings import PREFECT_API_URL
+
+    from flows.deployments import BACKFILL, NIGHTLY, build_deployments
+    from jobs.config import load_settings
+    from jobs.pii import pii_key_from_environment
+
+    api = PREFECT_API_URL.value()
+    if not api:
+        raise CommandError(
+            "PREFECT_API_URL is not set: start a server (prefect server start) and "
+            "export PREFECT_API_URL=http://127.0.0.1:4200/api"
+        )
+    pii_key_from_environment()
+    if not landing.is_dir():
+        raise CommandError(f"landing folder {landing} does not exist")
+    config_file = _config_arg(config)
+    settings = load_settings(config_file)
+    console.print(
+        f"serving nightly/{NIGHTLY} (cron '{settings.nightly_cron}' {settings.time_zone}, yesterday's folder) and "
+        f"backfill/{BACKFILL} on {api}; landing {landing.absolute()}, lake {lake.absolute()}"
+    )
+    serve_deployments(*build_deployments(landing, lake, config_file, settings))
 
 
 def _print_scores(findings_rows, truth) -> None:

@@ -5,23 +5,28 @@ Tasks are thin: they take plain values (dates as ISO strings, folder paths) and 
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from prefect import flow, get_run_logger, task
+from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
+from prefect.tasks import exponential_backoff
 
 from expectations.runner import DataQualityError
-from flows.runtime import open_lake
-from jobs.config import ConfigError
+from flows import artifacts
+from flows.runtime import LakeBusyError, open_lake, writer_lock
+from jobs.config import ConfigError, load_settings
 from jobs.detect import detect_range
 from jobs.ingest import QuarantineThresholdError, ingest_range
 from jobs.landing import LandingError
 from jobs.pii import MissingPiiKeyError, pii_key_from_environment
 from jobs.spark import SparkSetupError
 
-IO_RETRIES = 2
-IO_RETRY_DELAYS: list[float] = [10.0, 60.0]
+IO_RETRIES = 3
+# 10 s, 20 s, 40 s, each stretched by up to half again so retries of parallel runs do not line up.
+IO_RETRY_DELAYS = exponential_backoff(backoff_factor=10)
+IO_RETRY_JITTER = 0.5
 # Bad input and bad set-up fail the same way every time: retrying them only delays the message.
 NOT_RETRIED = (
     LandingError,
@@ -30,6 +35,7 @@ NOT_RETRIED = (
     MissingPiiKeyError,
     ConfigError,
     SparkSetupError,
+    LakeBusyError,
 )
 
 
@@ -48,7 +54,11 @@ def _log(message: str) -> None:
 
 
 @task(
-    retries=IO_RETRIES, retry_delay_seconds=IO_RETRY_DELAYS, retry_condition_fn=_worth_retrying, cache_policy=NO_CACHE
+    retries=IO_RETRIES,
+    retry_delay_seconds=IO_RETRY_DELAYS,
+    retry_jitter_factor=IO_RETRY_JITTER,
+    retry_condition_fn=_worth_retrying,
+    cache_policy=NO_CACHE,
 )
 def ingest_task(landing: str, lake_dir: str, config_file: str | None, start: str, end: str) -> dict:
     """Load the landing folders from start to end into the lake; the PII key comes from the environment."""
@@ -69,7 +79,11 @@ def ingest_task(landing: str, lake_dir: str, config_file: str | None, start: str
 
 
 @task(
-    retries=IO_RETRIES, retry_delay_seconds=IO_RETRY_DELAYS, retry_condition_fn=_worth_retrying, cache_policy=NO_CACHE
+    retries=IO_RETRIES,
+    retry_delay_seconds=IO_RETRY_DELAYS,
+    retry_jitter_factor=IO_RETRY_JITTER,
+    retry_condition_fn=_worth_retrying,
+    cache_policy=NO_CACHE,
 )
 def detect_task(lake_dir: str, config_file: str | None, start: str, end: str, from_current_state: bool) -> dict:
     """Judge the days from start to end and write their findings."""
@@ -119,17 +133,58 @@ def detect_day(run_date: str, lake_dir: str, config_file: str | None = None) -> 
     return detect_task(lake_dir, config_file, run_date, run_date, from_current_state)
 
 
+@task(cache_policy=NO_CACHE)
+def publish_artifacts(kind: str, start: str, end: str, lake_dir: str, config_file: str | None, result: dict) -> None:
+    """Publish the run's findings per detector (a table) and its summary (markdown) as Prefect artifacts."""
+    from jobs.report import quality_results
+
+    lake, _ = open_lake(lake_dir, config_file)
+    checks = quality_results(lake, date.fromisoformat(start), date.fromisoformat(end))
+    create_table_artifact(
+        artifacts.findings_table(result["detect"]),
+        key=artifacts.artifact_key(kind, "findings"),
+        description=f"accountwatch {kind} {start}..{end}: new findings per detector",
+    )
+    create_markdown_artifact(
+        artifacts.summary_markdown(kind, start, end, result, checks),
+        key=artifacts.artifact_key(kind, "summary"),
+        description=f"accountwatch {kind} {start}..{end}: ingest, quarantine, data quality, blacklist and tiers",
+    )
+
+
+def yesterday(config_file: str | None) -> str:
+    """Yesterday in the platform time zone: the day a nightly run processes by default."""
+    settings = load_settings(config_file)
+    return (datetime.now(settings.zone).date() - timedelta(days=1)).isoformat()
+
+
 @flow(name="nightly")
-def nightly(run_date: str, landing: str, lake_dir: str, config_file: str | None = None) -> dict:
-    """The nightly run for one day: ingest it, then detect."""
-    loaded = ingest_day(run_date, landing, lake_dir, config_file)
-    found = detect_day(run_date, lake_dir, config_file)
-    return {"ingest": loaded, "detect": found}
+def nightly(
+    run_date: str | None = None,
+    landing: str = "data/landing",
+    lake_dir: str = "data/lake",
+    config_file: str | None = None,
+) -> dict:
+    """The nightly run for one day (by default yesterday in the platform time zone): ingest it, then detect."""
+    day = run_date or yesterday(config_file)
+    wait = load_settings(config_file).lock_wait_seconds
+    with writer_lock(lake_dir, f"the nightly run of {day}", wait, _log):
+        loaded = ingest_day(day, landing, lake_dir, config_file)
+        found = detect_day(day, lake_dir, config_file)
+    result = {"run_date": day, "ingest": loaded, "detect": found}
+    publish_artifacts("nightly", day, day, lake_dir, config_file, result)
+    return result
 
 
 @flow(name="backfill")
-def backfill(start: str, end: str, landing: str, lake_dir: str, config_file: str | None = None) -> dict:
+def backfill(
+    start: str, end: str, landing: str = "data/landing", lake_dir: str = "data/lake", config_file: str | None = None
+) -> dict:
     """Every day from start to end in one bulk job, with the same results as nightly runs."""
-    loaded = ingest_task(landing, lake_dir, config_file, start, end)
-    found = detect_task(lake_dir, config_file, start, end, False)
-    return {"ingest": loaded, "detect": found}
+    wait = load_settings(config_file).lock_wait_seconds
+    with writer_lock(lake_dir, f"the backfill of {start}..{end}", wait, _log):
+        loaded = ingest_task(landing, lake_dir, config_file, start, end)
+        found = detect_task(lake_dir, config_file, start, end, False)
+    result = {"ingest": loaded, "detect": found}
+    publish_artifacts("backfill", start, end, lake_dir, config_file, result)
+    return result

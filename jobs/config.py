@@ -105,6 +105,8 @@ class Settings:
     jars_dir: Path = REPOSITORY_ROOT / ".jars"
     max_quarantine_share: float = 0.05
     max_late_days: int = 7
+    lock_wait_seconds: float = 1800.0
+    nightly_cron: str = "0 2 * * *"
     log_retention: str = "interval 190 days"
     deleted_file_retention: str = "interval 190 days"
     dormant_months: int = 6
@@ -152,7 +154,9 @@ class Settings:
 
 
 # How and where accountwatch runs, not what it decides: left out of the configuration digest.
-RUNTIME_SETTINGS = frozenset({"spark_master", "shuffle_partitions", "driver_memory", "jars_dir", "source"})
+RUNTIME_SETTINGS = frozenset(
+    {"spark_master", "shuffle_partitions", "driver_memory", "jars_dir", "source", "lock_wait_seconds", "nightly_cron"}
+)
 
 
 def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
@@ -191,6 +195,8 @@ def load_settings(config_file: Path | str | None = None) -> Settings:
             jars_dir=Path(raw["spark"]["jars_dir"]) if raw["spark"]["jars_dir"] else REPOSITORY_ROOT / ".jars",
             max_quarantine_share=float(raw["ingest"]["max_quarantine_share"]),
             max_late_days=int(raw["ingest"]["max_late_days"]),
+            lock_wait_seconds=float(raw["runs"]["lock_wait_seconds"]),
+            nightly_cron=str(raw["runs"]["nightly_cron"]),
             log_retention=str(raw["lake"]["log_retention"]),
             deleted_file_retention=str(raw["lake"]["deleted_file_retention"]),
             dormant_months=int(raw["dormant_account"]["months"]),

@@ -392,6 +392,15 @@ def timeline(
     return [(when, who, what, details) for when, _, who, what, details in events]
 
 
+def _shown_time(value: str) -> str:
+    """An ISO timestamp as `YYYY-MM-DD HH:MM:SS+08:00` (dates as they are)."""
+    if "T" not in value:
+        return value
+    day, rest = value.split("T", 1)
+    clock, offset = rest[:8], rest[8:].lstrip(".0123456789")
+    return f"{day} {clock}{offset}"
+
+
 def render_summary(scope: Scope, manifest: dict, events: Sequence[tuple[str, str, str, str]]) -> str:
     """summary.html: who exported what, then every event in time order, then the files and their digests."""
     runs = manifest["detection_runs"]
@@ -402,7 +411,7 @@ def render_summary(scope: Scope, manifest: dict, events: Sequence[tuple[str, str
         f"with accountwatch {escape(manifest['accountwatch_version'])}; export {escape(manifest['export_id'])}. "
         "Phone numbers appear only as keyed pseudonyms.</p>",
         "<h2>What was found and done</h2>",
-        html.table(("when", "account or subject", "what", "details"), events),
+        html.table(("when", "account or subject", "what", "details"), [(_shown_time(e[0]), *e[1:]) for e in events]),
         "<h2>Detect runs the findings came from</h2>",
         '<p class="note">The raw rows under raw/ were read at these table versions.</p>',
         html.table(

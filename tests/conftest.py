@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import time
 from dataclasses import replace
 from datetime import date, timedelta
@@ -58,5 +59,10 @@ def platform_run(prefect_harness, spark, settings, tmp_path_factory):
     truth = generate_platform(root / "landing", seed=11, start=date(2026, 1, 1), size=PlatformSize.named("tiny"))
     lake_dir = root / "lake"
     backfill(truth.start.isoformat(), (truth.end - timedelta(days=1)).isoformat(), str(root / "landing"), str(lake_dir))
+    # The lake as the last day's nightly run finds it, for the tests that run that day again in another process.
+    shutil.copytree(lake_dir, root / BEFORE_LAST_DAY)
     result = nightly(truth.end.isoformat(), str(root / "landing"), str(lake_dir))
     return truth, Lake(spark, lake_dir, settings), result
+
+
+BEFORE_LAST_DAY = "lake-before-last-day"

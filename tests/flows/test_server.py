@@ -1,0 +1,222 @@
+"""accountwatch on a real Prefect server, and a nightly run killed midway: each in processes of their own."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+import yaml
+from pyspark.sql import functions as F
+
+from flows.deployments import BACKFILL, NIGHTLY, build_deployments
+from jobs.config import load_settings
+from jobs.lake import TABLES, Lake
+from tests.conftest import BEFORE_LAST_DAY
+
+REPOSITORY = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+# Columns that record when a run happened rather than what it found.
+RUN_TIME_COLUMNS = {"blacklist": ("changed_at",)}
+
+
+def _fresh_copy(platform_run, folder: Path) -> tuple[Path, Path]:
+    _, lake, _ = platform_run
+    shutil.copytree(lake.root.parent / BEFORE_LAST_DAY, folder)
+    return lake.root.parent / "landing", folder
+
+
+def _content(lake: Lake, name: str) -> list[tuple]:
+    dropped = RUN_TIME_COLUMNS.get(name, ())
+    rows = lake.read(name).drop(*dropped).collect()
+    return sorted((tuple(row) for row in rows), key=repr)
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _stop(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
+def test_a_nightly_run_killed_midway_and_rerun_leaves_the_tables_of_an_uninterrupted_run(
+    platform_run, spark, settings, tmp_path
+):
+    truth, uninterrupted, _ = platform_run
+    landing, lake_dir = _fresh_copy(platform_run, tmp_path / "lake")
+    command = [str(BIN / "accountwatch"), "run", "--date", truth.end.isoformat()]
+    command += ["--landing", str(landing), "--lake", str(lake_dir)]
+    run = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True, cwd=tmp_path
+    )
+    seen = []
+    assert run.stdout is not None
+    for line in run.stdout:
+        seen.append(line)
+        if "writing findings" in line:
+            os.killpg(run.pid, signal.SIGKILL)
+            break
+    run.wait(timeout=60)
+    assert run.returncode == -signal.SIGKILL, "".join(seen[-20:])
+
+    lake = Lake(spark, lake_dir, settings)
+    judged = lake.read("detector_runs").where(F.col("run_date") == truth.end).count()
+    assert judged == 0, "the killed run got as far as recording its detector runs"
+
+    rerun = subprocess.run(command, capture_output=True, text=True, timeout=900, cwd=tmp_path)
+    assert rerun.returncode == 0, rerun.stderr[-3000:]
+    for name in TABLES:
+        if name == "exports":
+            continue
+        assert _content(lake, name) == _content(uninterrupted, name), name
+
+
+def test_a_second_run_of_a_locked_lake_fails_naming_the_run_that_holds_it(tmp_path):
+    from flows.runtime import LakeBusyError, writer_lock
+
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys, time\n"
+            "from flows.runtime import writer_lock\n"
+            f"with writer_lock({str(tmp_path)!r}, 'the nightly run of 2026-07-19', 0):\n"
+            "    print('locked', flush=True)\n"
+            "    time.sleep(60)\n",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
+        with pytest.raises(LakeBusyError, match=r"the nightly run of 2026-07-19 \(pid \d+"):
+            with writer_lock(str(tmp_path), "the nightly run of 2026-07-19", wait_seconds=0):
+                pass
+    finally:
+        os.killpg(holder.pid, signal.SIGKILL)
+        holder.wait()
+    # The killed holder's lock went with its process: the next run takes it at once.
+    with writer_lock(str(tmp_path), "the rerun", wait_seconds=0):
+        pass
+
+
+def test_prefect_yaml_describes_the_deployments_serve_registers(tmp_path):
+    settings = load_settings()
+    served = {deployment.name: deployment for deployment in build_deployments(tmp_path, tmp_path, None, settings)}
+    entries = yaml.safe_load((REPOSITORY / "prefect.yaml").read_text())["deployments"]
+    described = {entry["name"]: entry for entry in entries}
+    assert set(served) == set(described) == {NIGHTLY, BACKFILL}
+    for name, deployment in served.items():
+        entry = described[name]
+        assert entry["entrypoint"].split(":")[1] == deployment.flow_name
+        assert set(entry["parameters"]) == set(deployment.parameters)
+        assert entry["concurrency_limit"] == 1
+    nightly_schedule = served[NIGHTLY].schedules[0].schedule
+    assert described[NIGHTLY]["schedules"] == [{"cron": nightly_schedule.cron, "timezone": nightly_schedule.timezone}]
+    assert (nightly_schedule.cron, nightly_schedule.timezone) == ("0 2 * * *", "Asia/Shanghai")
+
+
+def test_served_nightly_deployment_runs_a_day_triggered_through_a_real_server(platform_run, spark, settings, tmp_path):
+    truth, uninterrupted, _ = platform_run
+    landing, lake_dir = _fresh_copy(platform_run, tmp_path / "lake")
+    port = _free_port()
+    api = f"http://127.0.0.1:{port}/api"
+    env = {
+        **os.environ,
+        "PREFECT_HOME": str(tmp_path / "prefect"),
+        "PREFECT_API_URL": api,
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        "PREFECT_UI_ENABLED": "false",
+    }
+    server = subprocess.Popen(
+        [str(BIN / "prefect"), "server", "start", "--host", "127.0.0.1", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    served = None
+    try:
+        with httpx.Client(base_url=api, timeout=30) as client:
+            _wait_for(lambda: _ok(client, "/health"), 120, "the Prefect server to start")
+            served = subprocess.Popen(
+                [str(BIN / "accountwatch"), "serve", "--landing", str(landing), "--lake", str(lake_dir)],
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                start_new_session=True,
+                cwd=tmp_path,
+            )
+            paths = (f"/deployments/name/nightly/{NIGHTLY}", f"/deployments/name/backfill/{BACKFILL}")
+            _wait_for(lambda: all(_ok(client, path) for path in paths), 120, "serve to register both deployments")
+            deployment = client.get(paths[0]).json()
+            assert deployment["schedules"][0]["schedule"]["cron"] == "0 2 * * *"
+            assert deployment["schedules"][0]["schedule"]["timezone"] == "Asia/Shanghai"
+
+            created = client.post(
+                f"/deployments/{deployment['id']}/create_flow_run",
+                json={"parameters": {"run_date": truth.end.isoformat()}},
+            )
+            created.raise_for_status()
+            run_id = created.json()["id"]
+            _wait_for(lambda: _finished(client, run_id), 900, "the nightly flow run to finish")
+            state = client.get(f"/flow_runs/{run_id}").json()["state"]
+            assert state["type"] == "COMPLETED", state
+
+            artifacts = client.post(
+                "/artifacts/filter", json={"flow_runs": {"id": {"any_": [run_id]}}, "task_runs": {}}
+            ).json()
+            by_key = {artifact["key"]: artifact for artifact in artifacts}
+            assert by_key["accountwatch-nightly-findings"]["type"] == "table"
+            assert "## Data quality" in by_key["accountwatch-nightly-summary"]["data"]
+    finally:
+        if served is not None:
+            _stop(served)
+        _stop(server)
+
+    lake = Lake(spark, lake_dir, settings)
+    on_last_day = F.col("run_date") == truth.end
+    assert _rows(lake.read("findings").where(on_last_day)) == _rows(uninterrupted.read("findings").where(on_last_day))
+    assert lake.read("detector_runs").where(on_last_day).count() > 0
+
+
+def _rows(frame) -> list[tuple]:
+    return sorted(tuple(row) for row in frame.collect())
+
+
+def _ok(client: httpx.Client, path: str) -> bool:
+    try:
+        return client.get(path).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def _finished(client: httpx.Client, run_id: str) -> bool:
+    state = client.get(f"/flow_runs/{run_id}").json().get("state") or {}
+    return state.get("type") in ("COMPLETED", "FAILED", "CRASHED", "CANCELLED")
+
+
+def _wait_for(condition, seconds: float, what: str) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(1)
+    raise AssertionError(f"timed out after {seconds:.0f} s waiting for {what}")
