@@ -460,133 +460,152 @@ def export_bundle(
     with lake.pinned(EXPORT_READS) as read_versions:
         say(f"reading {scope.describe()}")
         accounts = _scope_accounts(lake, scope).persist()
-        account_ids = sorted(row["account_id"] for row in accounts.select("account_id").collect())
-        if not account_ids:
-            raise ExportError(f"unknown {scope.entity_type} {scope.entity_id!r}: no account in {lake.root} has it")
-        findings = lake.read("findings").where(F.col("account_id").isin(*account_ids) & scope.run_dates())
-        finding_rows = [row.asDict() for row in findings.collect()]
-        finding_ids = [row["finding_id"] for row in finding_rows]
-        listings = lake.read("blacklist").where(
-            (
-                ((F.col("entity_type") == "account") & F.col("entity_id").isin(*account_ids))
-                | ((F.col("entity_type") == scope.entity_type) & (F.col("entity_id") == scope.entity_id))
-                | F.arrays_overlap("finding_ids", F.array(*[F.lit(fid) for fid in finding_ids or [""]]))
-            )
-            & (scope.run_dates("listed_on") | scope.run_dates(F.to_date("changed_at")))
-        )
-        if not finding_rows and listings.isEmpty():
-            raise ExportError(
-                f"nothing to export for {scope.describe()}: it has no findings and no blacklist entries"
-                + ("" if scope.start else " in the lake")
-            )
-        reviews = lake.read("reviews").where(F.col("finding_id").isin(*finding_ids or [""]))
-        tiers = lake.read("account_tiers").where(F.col("account_id").isin(*account_ids))
-        if scope.start and scope.end:
-            tiers = tiers.where(
-                (F.col("valid_from") <= F.lit(scope.end))
-                & (F.col("valid_to").isNull() | (F.col("valid_to") > F.lit(scope.start)))
-            )
-
-        say("finding the detect runs behind the findings")
-        run_dates = sorted({row["run_date"] for row in finding_rows})
-        provenance = run_provenance(lake.commits("findings"), run_dates)
-
-        def versions_for(day: date) -> dict[str, int]:
-            commit = provenance.get(day)
-            tagged = (commit or {}).get("userMetadata") or {}
-            return {**{name: read_versions.get(name, 0) for name in SOURCE_TABLES}, **tagged.get("read_versions", {})}
-
-        say("reading the raw rows behind each finding")
-        wants = evidence_wants(finding_rows, versions_for, _cluster_members(lake, finding_rows), settings)
-        frames = raw_frames(lake, wants)
-
-        export_id = uuid.uuid4().hex
-        staging = out_dir.parent / f".{out_dir.name}.partial-{export_id}"
-        staging.mkdir(parents=True)
         try:
-            bundle = Bundle(export_id, out_dir, findings=len(finding_rows))
-            say("writing the bundle")
-            outputs: list[tuple[str, str, list[str], list]] = []
-            columns, rows = _finding_rows(findings, pii_key)
-            outputs.append(("findings.csv", "findings of the scope (evidence as JSON)", columns, rows))
-            for name, frame, what in (
-                ("reviews.csv", reviews, "analysts' verdicts on those findings"),
-                ("account_tiers.csv", tiers, "credit tier spells of the scope's accounts"),
-                ("blacklist.csv", listings, "blacklist listings and lifts of the scope"),
-                ("accounts.csv", accounts, "the scope's accounts as the lake holds them now"),
-            ):
-                outputs.append((name, what, *_frame_file(frame, pii_key)))
-            for table, path in RAW_FILES.items():
-                schema_columns = ["finding_ids", "table_version", *[column.name for column in TABLES[table].schema]]
-                if frames[table]:
-                    union = frames[table][0]
-                    for frame in frames[table][1:]:
-                        union = union.unionByName(frame)
-                    columns, rows = _frame_file(union, pii_key)
-                else:
-                    columns = [PSEUDONYMISED.get(column, column) for column in schema_columns]
-                    rows = []
-                outputs.append((path, f"raw {table} rows supporting the findings", columns, rows))
-            for path, what, columns, rows in outputs:
-                entry = write_csv(staging / path, columns, rows)
-                bundle.files.append({"path": path, "describes": what, **entry})
-            bundle.data_sha256 = hashlib.sha256(
-                "".join(f"{entry['sha256']}  {entry['path']}\n" for entry in bundle.files).encode()
-            ).hexdigest()
-
-            manifest: dict[str, Any] = {
-                "bundle": "accountwatch compliance evidence",
-                "export_id": export_id,
-                "scope": {
-                    "entity_type": scope.entity_type,
-                    "entity_id": scope.entity_id,
-                    "start": scope.start.isoformat() if scope.start else None,
-                    "end": scope.end.isoformat() if scope.end else None,
-                    "accounts": account_ids,
-                },
-                "exported_by": exported_by,
-                "exported_at": now.isoformat(),
-                "accountwatch_version": metadata.version("accountwatch"),
-                "configuration": settings.provenance(),
-                "tables_read": read_versions,
-                "detection_runs": _runs(provenance, settings),
-                "data_sha256": bundle.data_sha256,
-                "pseudonyms": "phone numbers appear only as keyed HMAC-SHA256 pseudonyms (phone_pseudonym, "
-                "phone_block_pseudonym); the key stays with the platform",
-                "files": bundle.files,
-            }
-            events = timeline(
-                _dicts(*_frame_file(accounts, pii_key)),
-                _dicts(columns=outputs[0][2], rows=outputs[0][3]),
-                _dicts(*outputs[1][2:]),
-                _dicts(*outputs[2][2:]),
-                _dicts(*outputs[3][2:]),
+            return _write_bundle(
+                lake, settings, scope, exported_by, out_dir, now, pii_key, say, accounts, read_versions
             )
-            summary = render_summary(scope, manifest, events).encode("utf-8")
-            (staging / "summary.html").write_bytes(summary)
-            manifest["files"] = [
-                *bundle.files,
-                {
-                    "path": "summary.html",
-                    "describes": "a readable account, in time order, of what was found and done",
-                    "bytes": len(summary),
-                    "sha256": hashlib.sha256(summary).hexdigest(),
-                },
-            ]
-            manifest_bytes = (json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=False) + "\n").encode()
-            (staging / "manifest.json").write_bytes(manifest_bytes)
-            sums = "".join(f"{entry['sha256']}  {entry['path']}\n" for entry in manifest["files"])
-            (staging / "SHA256SUMS").write_text(sums)
-            bundle.manifest_sha256 = hashlib.sha256(manifest_bytes).hexdigest()
-            _log_export(lake, bundle, scope, exported_by, now, len(manifest["files"]) + 2)
-            if out_dir.exists():
-                out_dir.rmdir()
-            os.replace(staging, out_dir)
-        except BaseException:
-            shutil.rmtree(staging, ignore_errors=True)
-            raise
         finally:
             accounts.unpersist()
+
+
+def _write_bundle(
+    lake: Lake,
+    settings: Settings,
+    scope: Scope,
+    exported_by: str,
+    out_dir: Path,
+    now: datetime,
+    pii_key: bytes,
+    say: Callable[[str], None],
+    accounts: DataFrame,
+    read_versions: dict[str, int],
+) -> Bundle:
+    """The body of `export_bundle`, with the scope's accounts cached and every table pinned."""
+    account_ids = sorted(row["account_id"] for row in accounts.select("account_id").collect())
+    if not account_ids:
+        raise ExportError(f"unknown {scope.entity_type} {scope.entity_id!r}: no account in {lake.root} has it")
+    findings = lake.read("findings").where(F.col("account_id").isin(*account_ids) & scope.run_dates())
+    finding_rows = [row.asDict() for row in findings.collect()]
+    finding_ids = [row["finding_id"] for row in finding_rows]
+    listings = lake.read("blacklist").where(
+        (
+            ((F.col("entity_type") == "account") & F.col("entity_id").isin(*account_ids))
+            | ((F.col("entity_type") == scope.entity_type) & (F.col("entity_id") == scope.entity_id))
+            | F.arrays_overlap("finding_ids", F.array(*[F.lit(fid) for fid in finding_ids or [""]]))
+        )
+        & (scope.run_dates("listed_on") | scope.run_dates(F.to_date("changed_at")))
+    )
+    if not finding_rows and listings.isEmpty():
+        raise ExportError(
+            f"nothing to export for {scope.describe()}: it has no findings and no blacklist entries"
+            + ("" if scope.start else " in the lake")
+        )
+    reviews = lake.read("reviews").where(F.col("finding_id").isin(*finding_ids or [""]))
+    tiers = lake.read("account_tiers").where(F.col("account_id").isin(*account_ids))
+    if scope.start and scope.end:
+        tiers = tiers.where(
+            (F.col("valid_from") <= F.lit(scope.end))
+            & (F.col("valid_to").isNull() | (F.col("valid_to") > F.lit(scope.start)))
+        )
+
+    say("finding the detect runs behind the findings")
+    run_dates = sorted({row["run_date"] for row in finding_rows})
+    provenance = run_provenance(lake.commits("findings"), run_dates)
+
+    def versions_for(day: date) -> dict[str, int]:
+        commit = provenance.get(day)
+        tagged = (commit or {}).get("userMetadata") or {}
+        return {**{name: read_versions.get(name, 0) for name in SOURCE_TABLES}, **tagged.get("read_versions", {})}
+
+    say("reading the raw rows behind each finding")
+    wants = evidence_wants(finding_rows, versions_for, _cluster_members(lake, finding_rows), settings)
+    frames = raw_frames(lake, wants)
+
+    export_id = uuid.uuid4().hex
+    staging = out_dir.parent / f".{out_dir.name}.partial-{export_id}"
+    staging.mkdir(parents=True)
+    try:
+        bundle = Bundle(export_id, out_dir, findings=len(finding_rows))
+        say("writing the bundle")
+        outputs: list[tuple[str, str, list[str], list]] = []
+        columns, rows = _finding_rows(findings, pii_key)
+        outputs.append(("findings.csv", "findings of the scope (evidence as JSON)", columns, rows))
+        for name, frame, what in (
+            ("reviews.csv", reviews, "analysts' verdicts on those findings"),
+            ("account_tiers.csv", tiers, "credit tier spells of the scope's accounts"),
+            ("blacklist.csv", listings, "blacklist listings and lifts of the scope"),
+            ("accounts.csv", accounts, "the scope's accounts as the lake holds them now"),
+        ):
+            outputs.append((name, what, *_frame_file(frame, pii_key)))
+        for table, path in RAW_FILES.items():
+            schema_columns = ["finding_ids", "table_version", *[column.name for column in TABLES[table].schema]]
+            if frames[table]:
+                union = frames[table][0]
+                for frame in frames[table][1:]:
+                    union = union.unionByName(frame)
+                columns, rows = _frame_file(union, pii_key)
+            else:
+                columns = [PSEUDONYMISED.get(column, column) for column in schema_columns]
+                rows = []
+            outputs.append((path, f"raw {table} rows supporting the findings", columns, rows))
+        for path, what, columns, rows in outputs:
+            entry = write_csv(staging / path, columns, rows)
+            bundle.files.append({"path": path, "describes": what, **entry})
+        bundle.data_sha256 = hashlib.sha256(
+            "".join(f"{entry['sha256']}  {entry['path']}\n" for entry in bundle.files).encode()
+        ).hexdigest()
+
+        manifest: dict[str, Any] = {
+            "bundle": "accountwatch compliance evidence",
+            "export_id": export_id,
+            "scope": {
+                "entity_type": scope.entity_type,
+                "entity_id": scope.entity_id,
+                "start": scope.start.isoformat() if scope.start else None,
+                "end": scope.end.isoformat() if scope.end else None,
+                "accounts": account_ids,
+            },
+            "exported_by": exported_by,
+            "exported_at": now.isoformat(),
+            "accountwatch_version": metadata.version("accountwatch"),
+            "configuration": settings.provenance(),
+            "tables_read": read_versions,
+            "detection_runs": _runs(provenance, settings),
+            "data_sha256": bundle.data_sha256,
+            "pseudonyms": "phone numbers appear only as keyed HMAC-SHA256 pseudonyms (phone_pseudonym, "
+            "phone_block_pseudonym); the key stays with the platform",
+            "files": bundle.files,
+        }
+        events = timeline(
+            _dicts(*_frame_file(accounts, pii_key)),
+            _dicts(columns=outputs[0][2], rows=outputs[0][3]),
+            _dicts(*outputs[1][2:]),
+            _dicts(*outputs[2][2:]),
+            _dicts(*outputs[3][2:]),
+        )
+        summary = render_summary(scope, manifest, events).encode("utf-8")
+        (staging / "summary.html").write_bytes(summary)
+        manifest["files"] = [
+            *bundle.files,
+            {
+                "path": "summary.html",
+                "describes": "a readable account, in time order, of what was found and done",
+                "bytes": len(summary),
+                "sha256": hashlib.sha256(summary).hexdigest(),
+            },
+        ]
+        manifest_bytes = (json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=False) + "\n").encode()
+        (staging / "manifest.json").write_bytes(manifest_bytes)
+        sums = "".join(f"{entry['sha256']}  {entry['path']}\n" for entry in manifest["files"])
+        (staging / "SHA256SUMS").write_text(sums)
+        bundle.manifest_sha256 = hashlib.sha256(manifest_bytes).hexdigest()
+        _log_export(lake, bundle, scope, exported_by, now, len(manifest["files"]) + 2)
+        if out_dir.exists():
+            out_dir.rmdir()
+        os.replace(staging, out_dir)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
     return bundle
 
 
