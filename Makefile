@@ -57,7 +57,7 @@ demo: setup
 	$(BIN)/accountwatch demo
 
 test: setup browser
-	$(BIN)/python -m pytest -q tests
+	$(BIN)/python -m pytest -q --durations=15 tests
 
 bench: setup
 	$(BIN)/python -m benchmarks.nightly

@@ -9,6 +9,7 @@ import socket
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -53,38 +54,6 @@ def _stop(process: subprocess.Popen) -> None:
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
-
-
-def test_a_nightly_run_killed_midway_and_rerun_leaves_the_tables_of_an_uninterrupted_run(
-    platform_run, spark, settings, tmp_path
-):
-    truth, uninterrupted, _ = platform_run
-    landing, lake_dir = _fresh_copy(platform_run, tmp_path / "lake")
-    command = [str(BIN / "accountwatch"), "run", "--date", truth.end.isoformat()]
-    command += ["--landing", str(landing), "--lake", str(lake_dir)]
-    run = subprocess.Popen(
-        command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True, cwd=tmp_path
-    )
-    seen = []
-    assert run.stdout is not None
-    for line in run.stdout:
-        seen.append(line)
-        if "writing findings" in line:
-            os.killpg(run.pid, signal.SIGKILL)
-            break
-    run.wait(timeout=60)
-    assert run.returncode == -signal.SIGKILL, "".join(seen[-20:])
-
-    lake = Lake(spark, lake_dir, settings)
-    judged = lake.read("detector_runs").where(F.col("run_date") == truth.end).count()
-    assert judged == 0, "the killed run got as far as recording its detector runs"
-
-    rerun = subprocess.run(command, capture_output=True, text=True, timeout=900, cwd=tmp_path)
-    assert rerun.returncode == 0, rerun.stderr[-3000:]
-    for name in TABLES:
-        if name == "exports":
-            continue
-        assert _content(lake, name) == _content(uninterrupted, name), name
 
 
 def test_a_second_run_of_a_locked_lake_fails_naming_the_run_that_holds_it(tmp_path):
@@ -133,14 +102,45 @@ def test_prefect_yaml_describes_the_deployments_serve_registers(tmp_path):
     assert (nightly_schedule.cron, nightly_schedule.timezone) == ("0 2 * * *", "Asia/Shanghai")
 
 
-def test_served_nightly_deployment_runs_a_day_triggered_through_a_real_server(platform_run, spark, settings, tmp_path):
-    truth, uninterrupted, _ = platform_run
-    landing, lake_dir = _fresh_copy(platform_run, tmp_path / "lake")
+@dataclass
+class ServedRerun:
+    """A nightly run killed midway in its own process, then the same day run again by a served deployment."""
+
+    lake: Lake
+    killed_returncode: int
+    killed_output: str
+    recorded_after_kill: int
+    deployment: dict
+    run_state: dict
+    artifacts: dict
+
+
+@pytest.fixture(scope="module")
+def served_rerun(platform_run, spark, settings, tmp_path_factory) -> ServedRerun:
+    truth, _, _ = platform_run
+    root = tmp_path_factory.mktemp("served")
+    landing, lake_dir = _fresh_copy(platform_run, root / "lake")
+    command = [str(BIN / "accountwatch"), "run", "--date", truth.end.isoformat()]
+    command += ["--landing", str(landing), "--lake", str(lake_dir)]
+    run = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True, cwd=root
+    )
+    seen = []
+    assert run.stdout is not None
+    for line in run.stdout:
+        seen.append(line)
+        if "writing findings" in line:
+            os.killpg(run.pid, signal.SIGKILL)
+            break
+    run.wait(timeout=60)
+    lake = Lake(spark, lake_dir, settings)
+    recorded = lake.read("detector_runs").where(F.col("run_date") == truth.end).count()
+
     port = _free_port()
     api = f"http://127.0.0.1:{port}/api"
     env = {
         **os.environ,
-        "PREFECT_HOME": str(tmp_path / "prefect"),
+        "PREFECT_HOME": str(root / "prefect"),
         "PREFECT_API_URL": api,
         "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
         "PREFECT_UI_ENABLED": "false",
@@ -162,14 +162,11 @@ def test_served_nightly_deployment_runs_a_day_triggered_through_a_real_server(pl
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
                 start_new_session=True,
-                cwd=tmp_path,
+                cwd=root,
             )
             paths = (f"/deployments/name/nightly/{NIGHTLY}", f"/deployments/name/backfill/{BACKFILL}")
             _wait_for(lambda: all(_ok(client, path) for path in paths), 120, "serve to register both deployments")
             deployment = client.get(paths[0]).json()
-            assert deployment["schedules"][0]["schedule"]["cron"] == "0 2 * * *"
-            assert deployment["schedules"][0]["schedule"]["timezone"] == "Asia/Shanghai"
-
             created = client.post(
                 f"/deployments/{deployment['id']}/create_flow_run",
                 json={"parameters": {"run_date": truth.end.isoformat()}},
@@ -178,23 +175,48 @@ def test_served_nightly_deployment_runs_a_day_triggered_through_a_real_server(pl
             run_id = created.json()["id"]
             _wait_for(lambda: _finished(client, run_id), 900, "the nightly flow run to finish")
             state = client.get(f"/flow_runs/{run_id}").json()["state"]
-            assert state["type"] == "COMPLETED", state
-
             artifacts = client.post(
                 "/artifacts/filter", json={"flow_runs": {"id": {"any_": [run_id]}}, "task_runs": {}}
             ).json()
-            by_key = {artifact["key"]: artifact for artifact in artifacts}
-            assert by_key["accountwatch-nightly-findings"]["type"] == "table"
-            assert "## Data quality" in by_key["accountwatch-nightly-summary"]["data"]
     finally:
         if served is not None:
             _stop(served)
         _stop(server)
+    return ServedRerun(
+        lake,
+        run.returncode,
+        "".join(seen[-20:]),
+        recorded,
+        deployment,
+        state,
+        {artifact["key"]: artifact for artifact in artifacts},
+    )
 
-    lake = Lake(spark, lake_dir, settings)
+
+def test_a_nightly_run_killed_midway_has_not_recorded_its_day(served_rerun):
+    assert served_rerun.killed_returncode == -signal.SIGKILL, served_rerun.killed_output
+    assert served_rerun.recorded_after_kill == 0
+
+
+def test_served_nightly_deployment_runs_a_day_triggered_through_a_real_server(platform_run, served_rerun):
+    truth, uninterrupted, _ = platform_run
+    schedule = served_rerun.deployment["schedules"][0]["schedule"]
+    assert (schedule["cron"], schedule["timezone"]) == ("0 2 * * *", "Asia/Shanghai")
+    assert served_rerun.run_state["type"] == "COMPLETED", served_rerun.run_state
+    assert served_rerun.artifacts["accountwatch-nightly-findings"]["type"] == "table"
+    summary = served_rerun.artifacts["accountwatch-nightly-summary"]
+    assert summary["type"] == "markdown" and "## Data quality" in summary["data"]
     on_last_day = F.col("run_date") == truth.end
-    assert _rows(lake.read("findings").where(on_last_day)) == _rows(uninterrupted.read("findings").where(on_last_day))
-    assert lake.read("detector_runs").where(on_last_day).count() > 0
+    assert served_rerun.lake.read("detector_runs").where(on_last_day).count() > 0
+    found = served_rerun.lake.read("findings").where(on_last_day)
+    assert _rows(found) == _rows(uninterrupted.read("findings").where(on_last_day))
+
+
+def test_rerunning_a_killed_day_leaves_the_tables_of_an_uninterrupted_run(platform_run, served_rerun):
+    _, uninterrupted, _ = platform_run
+    for name in TABLES:
+        if name != "exports":
+            assert _content(served_rerun.lake, name) == _content(uninterrupted, name), name
 
 
 def _rows(frame) -> list[tuple]:
