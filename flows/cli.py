@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import getpass
 import io
 import json
 import os
@@ -96,6 +97,16 @@ def _known_errors() -> tuple[type[BaseException], ...]:
     )
 
 
+def _pii_key(lake: Path) -> bytes:
+    """ACCOUNTWATCH_PII_KEY, or for a lake the demo wrote, the demo's local key (then also set for the flows)."""
+    from jobs.pii import PII_KEY_VARIABLE, pii_key_from_environment
+
+    demo_key = lake.absolute().parent / "demo-pii.key"
+    if not os.environ.get(PII_KEY_VARIABLE) and (lake / DEMO_MARKER).exists() and demo_key.is_file():
+        os.environ[PII_KEY_VARIABLE] = demo_key.read_text().strip()
+    return pii_key_from_environment()
+
+
 def _print_ingest(result: dict) -> None:
     from jobs.ingest import reasons_in_order
 
@@ -129,9 +140,8 @@ def _print_detect(result: dict) -> None:
 
 def _run_pipeline(kind: str, start: date, end: date, landing: Path, lake: Path, config: Path | None) -> dict:
     from flows import pipeline
-    from jobs.pii import pii_key_from_environment
 
-    pii_key_from_environment()
+    _pii_key(lake)
     if not landing.is_dir():
         raise CommandError(f"landing folder {landing} does not exist")
     config_file = _config_arg(config)
@@ -412,7 +422,10 @@ def blacklist_lift(
 @app.command("export-evidence")
 def export_evidence(
     out: Annotated[Path, typer.Option("--out", help="New (or empty) folder to write the bundle to.")],
-    by: Annotated[str, typer.Option("--by", help="Who exports the bundle (recorded in it and in `exports`).")],
+    by: Annotated[
+        str | None,
+        typer.Option("--by", help="Who exports the bundle (recorded in it and in `exports`); default: the login name."),
+    ] = None,
     account: Annotated[str | None, typer.Option("--account", help="One account.")] = None,
     subject: Annotated[str | None, typer.Option("--subject", help="One subject and all its accounts.")] = None,
     start: Annotated[str | None, typer.Option("--start", help="First run day of the findings (YYYY-MM-DD).")] = None,
@@ -423,7 +436,6 @@ def export_evidence(
 ) -> None:
     """Write a compliance evidence bundle for an account or subject: findings, reviews, tiers, blacklist, raw rows."""
     from jobs.evidence import Scope, export_bundle
-    from jobs.pii import pii_key_from_environment
 
     if bool(account) == bool(subject):
         raise CommandError("give either --account ID or --subject ID")
@@ -432,10 +444,11 @@ def export_evidence(
     first = _parse_day(start, "--start") if start else None
     last = _parse_day(end, "--end") if end else None
     scope = Scope("account" if account else "subject", account or subject or "", first, last)
-    pii_key = pii_key_from_environment()
+    exported_by = by or getpass.getuser()
+    pii_key = _pii_key(lake)
     lake_tables, settings = _open_existing(lake, config, "findings", "run `accountwatch run` or `backfill` first")
     bundle = export_bundle(
-        lake_tables, settings, scope, by, out, datetime.now(settings.zone), pii_key, lambda text: console.print(text)
+        lake_tables, settings, scope, exported_by, out, datetime.now(settings.zone), pii_key, console.print
     )
     console.print(
         f"evidence bundle for {scope.describe()} written to {bundle.out_dir}: {bundle.findings} finding(s), "
@@ -483,7 +496,6 @@ def serve(
 
     from flows.deployments import BACKFILL, NIGHTLY, build_deployments
     from jobs.config import load_settings
-    from jobs.pii import pii_key_from_environment
 
     api = PREFECT_API_URL.value()
     if not api:
@@ -491,7 +503,7 @@ def serve(
             "PREFECT_API_URL is not set: start a server (prefect server start) and "
             "export PREFECT_API_URL=http://127.0.0.1:4200/api"
         )
-    pii_key_from_environment()
+    _pii_key(lake)
     if not landing.is_dir():
         raise CommandError(f"landing folder {landing} does not exist")
     config_file = _config_arg(config)
