@@ -125,20 +125,6 @@ def served_rerun(platform_run, spark, settings, tmp_path_factory) -> ServedRerun
     config.write_text("[spark]\nshuffle_partitions = 1\n")
     folders = ["--landing", str(landing), "--lake", str(lake_dir), "--config", str(config)]
     command = [str(BIN / "accountwatch"), "run", "--date", truth.end.isoformat(), *folders]
-    run = subprocess.Popen(
-        command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True, cwd=root
-    )
-    seen = []
-    assert run.stdout is not None
-    for line in run.stdout:
-        seen.append(line)
-        if "writing findings" in line:
-            os.killpg(run.pid, signal.SIGKILL)
-            break
-    run.wait(timeout=60)
-    lake = Lake(spark, lake_dir, settings)
-    recorded = lake.read("detector_runs").where(F.col("run_date") == truth.end).count()
-
     port = _free_port()
     api = f"http://127.0.0.1:{port}/api"
     env = {
@@ -150,6 +136,7 @@ def served_rerun(platform_run, spark, settings, tmp_path_factory) -> ServedRerun
         # serve polls for scheduled and triggered runs every 10 s by default.
         "PREFECT_RUNNER_POLL_FREQUENCY": "1",
     }
+    # The server and serve start while the run to be killed works (it runs on a temporary server of its own).
     server = subprocess.Popen(
         [str(BIN / "prefect"), "server", "start", "--host", "127.0.0.1", "--port", str(port)],
         env=env,
@@ -160,29 +147,48 @@ def served_rerun(platform_run, spark, settings, tmp_path_factory) -> ServedRerun
     served = None
     try:
         with httpx.Client(base_url=api, timeout=30) as client:
-            _wait_for(lambda: _ok(client, "/health"), 120, "the Prefect server to start")
-            served = subprocess.Popen(
-                [str(BIN / "accountwatch"), "serve", *folders],
-                env=env,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-                start_new_session=True,
-                cwd=root,
+
+            def start_serving() -> subprocess.Popen:
+                return subprocess.Popen(
+                    [str(BIN / "accountwatch"), "serve", *folders],
+                    env=env,
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                    start_new_session=True,
+                    cwd=root,
+                )
+
+            run = subprocess.Popen(
+                command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True, cwd=root
             )
+            seen = []
+            assert run.stdout is not None
+            for line in run.stdout:
+                seen.append(line)
+                if served is None and _ok(client, "/health", timeout=1):
+                    served = start_serving()
+                if "writing findings" in line:
+                    os.killpg(run.pid, signal.SIGKILL)
+                    break
+            run.wait(timeout=60)
+            lake = Lake(spark, lake_dir, settings)
+            recorded = lake.read("detector_runs").where(F.col("run_date") == truth.end).count()
+
+            if served is None:
+                _wait_for(lambda: _ok(client, "/health"), 120, "the Prefect server to start")
+                served = start_serving()
             paths = (f"/deployments/name/nightly/{NIGHTLY}", f"/deployments/name/backfill/{BACKFILL}")
             _wait_for(lambda: all(_ok(client, path) for path in paths), 120, "serve to register both deployments")
             deployment = client.get(paths[0]).json()
-            created = client.post(
+            created = _post(
+                client,
                 f"/deployments/{deployment['id']}/create_flow_run",
-                json={"parameters": {"run_date": truth.end.isoformat()}},
+                {"parameters": {"run_date": truth.end.isoformat()}},
             )
-            created.raise_for_status()
-            run_id = created.json()["id"]
+            run_id = created["id"]
             _wait_for(lambda: _finished(client, run_id), 900, "the nightly flow run to finish")
             state = client.get(f"/flow_runs/{run_id}").json()["state"]
-            artifacts = client.post(
-                "/artifacts/filter", json={"flow_runs": {"id": {"any_": [run_id]}}, "task_runs": {}}
-            ).json()
+            artifacts = _post(client, "/artifacts/filter", {"flow_runs": {"id": {"any_": [run_id]}}, "task_runs": {}})
     finally:
         if served is not None:
             _stop(served)
@@ -228,11 +234,22 @@ def _rows(frame) -> list[tuple]:
     return sorted(tuple(row) for row in frame.collect())
 
 
-def _ok(client: httpx.Client, path: str) -> bool:
+def _ok(client: httpx.Client, path: str, timeout: float = 30) -> bool:
     try:
-        return client.get(path).status_code == 200
+        return client.get(path, timeout=timeout).status_code == 200
     except httpx.HTTPError:
         return False
+
+
+def _post(client: httpx.Client, path: str, body: dict):
+    """POST, retrying what the server's SQLite answers with 503 while busy (as Prefect's own client does)."""
+    for _ in range(10):
+        response = client.post(path, json=body)
+        if response.status_code != 503:
+            break
+        time.sleep(2)
+    response.raise_for_status()
+    return response.json()
 
 
 def _finished(client: httpx.Client, run_id: str) -> bool:

@@ -36,7 +36,9 @@ def test_daily_review_notebook_runs_against_a_lake_and_drills_into_the_top_findi
     stored = nbformat.read(NOTEBOOK, as_version=4)
     code = [cell for cell in stored.cells if cell.cell_type == "code"]
     assert all(not cell.get("outputs") for cell in code), "the notebook is committed without outputs"
-    notebook = _with_parameters(stored, lake_dir=str(lake.root), run_date=day.isoformat())
+    config = tmp_path / "accountwatch.toml"
+    config.write_text('[spark]\nshuffle_partitions = 1\ndriver_memory = "1g"\n')
+    notebook = _with_parameters(stored, lake_dir=str(lake.root), run_date=day.isoformat(), config_file=str(config))
     where = {"metadata": {"path": str(tmp_path)}}
     NotebookClient(notebook, timeout=600, kernel_name="python3", resources=where).execute()
 
