@@ -17,7 +17,7 @@ DELTA_JARS    := delta-spark_$(SPARK_MINOR)_2.13/$(DELTA_VERSION)/delta-spark_$(
 # No outbound telemetry; its heartbeat also races the ephemeral server's SQLite ("database is locked").
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
 
-.PHONY: setup jars browser demo test bench lint clean
+.PHONY: setup jars browser demo test test-fast bench lint clean
 
 setup: $(STAMPS)/installed jars
 
@@ -56,8 +56,15 @@ browser:
 demo: setup
 	$(BIN)/accountwatch demo
 
+# Two workers, one per core; each module (and every user of the shared synthetic platform) stays in one worker,
+# so its fixtures are built once.
+PYTEST_WORKERS ?= 2
 test: setup browser
-	$(BIN)/python -m pytest -q --durations=15 tests
+	$(BIN)/python -m pytest -q --durations=15 -n $(PYTEST_WORKERS) --dist loadgroup tests
+
+# The inner loop: unit tests on literal frames, no flows, no landing folders.
+test-fast: setup
+	$(BIN)/python -m pytest -q --durations=10 -m "not integration" tests
 
 bench: setup
 	$(BIN)/python -m benchmarks.nightly

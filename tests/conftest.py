@@ -21,6 +21,39 @@ os.environ["TZ"] = "Asia/Shanghai"
 time.tzset()
 
 
+# Modules that load landing folders through ingest and detect, run flows or start processes: `make test` runs them,
+# `make test-fast` (the inner loop: unit tests on literal frames) leaves them out.
+INTEGRATION_MODULES = frozenset(
+    {
+        "test_pipeline",
+        "test_server",
+        "test_startup",
+        "test_artifacts",
+        "test_detect",
+        "test_standing",
+        "test_ingest",
+        "test_landing",
+        "test_evidence",
+        "test_report",
+        "test_daily_review",
+        "test_synthetic",
+        "test_faults",
+    }
+)
+# Session fixtures that build a whole platform: every test using one runs in the same xdist worker, so it is built once.
+SHARED_PLATFORM_FIXTURES = ("platform_run",)
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    """Mark integration tests, and keep each module (and every user of the shared platform) in one xdist worker."""
+    for item in items:
+        module = item.module.__name__.rsplit(".", 1)[-1]
+        if module in INTEGRATION_MODULES or any(name in item.fixturenames for name in SHARED_PLATFORM_FIXTURES):
+            item.add_marker(pytest.mark.integration)
+        shared = next((name for name in SHARED_PLATFORM_FIXTURES if name in item.fixturenames), None)
+        item.add_marker(pytest.mark.xdist_group(shared or item.module.__name__))
+
+
 @pytest.fixture(scope="session")
 def settings() -> Settings:
     # One JVM serves every test's Spark plans, among them hundreds of nightly detector passes: 2g thrashed in GC.
