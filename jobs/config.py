@@ -107,6 +107,7 @@ class Settings:
     max_late_days: int = 7
     lock_wait_seconds: float = 1800.0
     nightly_cron: str = "0 2 * * *"
+    prefect_startup_seconds: int = 600
     log_retention: str = "interval 190 days"
     deleted_file_retention: str = "interval 190 days"
     dormant_months: int = 6
@@ -155,7 +156,16 @@ class Settings:
 
 # How and where accountwatch runs, not what it decides: left out of the configuration digest.
 RUNTIME_SETTINGS = frozenset(
-    {"spark_master", "shuffle_partitions", "driver_memory", "jars_dir", "source", "lock_wait_seconds", "nightly_cron"}
+    {
+        "spark_master",
+        "shuffle_partitions",
+        "driver_memory",
+        "jars_dir",
+        "source",
+        "lock_wait_seconds",
+        "nightly_cron",
+        "prefect_startup_seconds",
+    }
 )
 
 
@@ -197,6 +207,7 @@ def load_settings(config_file: Path | str | None = None) -> Settings:
             max_late_days=int(raw["ingest"]["max_late_days"]),
             lock_wait_seconds=float(raw["runs"]["lock_wait_seconds"]),
             nightly_cron=str(raw["runs"]["nightly_cron"]),
+            prefect_startup_seconds=int(raw["runs"]["prefect_startup_seconds"]),
             log_retention=str(raw["lake"]["log_retention"]),
             deleted_file_retention=str(raw["lake"]["deleted_file_retention"]),
             dormant_months=int(raw["dormant_account"]["months"]),
