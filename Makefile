@@ -19,7 +19,7 @@ export PREFECT_SERVER_ANALYTICS_ENABLED := false
 
 .PHONY: setup jars browser demo test test-fast bench lint clean
 
-setup: $(STAMPS)/installed jars
+setup: $(STAMPS)/installed $(STAMPS)/prefect-db jars
 
 $(VENV)/pyvenv.cfg:
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,12 @@ $(VENV)/pyvenv.cfg:
 $(STAMPS)/installed: pyproject.toml constraints.txt $(VENV)/pyvenv.cfg
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
 	@mkdir -p $(STAMPS) && touch $@
+
+# Creates (or migrates) Prefect's database now, so a run's temporary Prefect server does not do it within its
+# start-up wait; again whenever the install changed (a new Prefect may bring migrations).
+$(STAMPS)/prefect-db: $(STAMPS)/installed
+	$(BIN)/prefect server database upgrade -y
+	@touch $@
 
 # Fetched once from Maven Central, checked against the .sha1 published beside each jar;
 # Delta jars of other versions are removed (Spark loads every jar in .jars/).

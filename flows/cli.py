@@ -70,6 +70,7 @@ def _config_arg(config: Path | None) -> str | None:
 
 def _known_errors() -> tuple[type[BaseException], ...]:
     from expectations.runner import DataQualityError
+    from flows.prefect_api import PrefectApiDownError
     from flows.runtime import LakeBusyError
     from jobs.blacklist import BlacklistError
     from jobs.config import ConfigError
@@ -88,6 +89,7 @@ def _known_errors() -> tuple[type[BaseException], ...]:
         ExportError,
         ReportError,
         LakeBusyError,
+        PrefectApiDownError,
         ConfigError,
         LandingError,
         QuarantineThresholdError,
@@ -138,13 +140,27 @@ def _print_detect(result: dict) -> None:
     )
 
 
-def _run_pipeline(kind: str, start: date, end: date, landing: Path, lake: Path, config: Path | None) -> dict:
-    from flows import pipeline
+def _prepare_prefect(config_file: str | None) -> None:
+    """Before any flow and Spark: time for Prefect's temporary server to start, or a check the set one answers."""
+    from flows.prefect_api import check_server_answers, give_server_time_to_start
+    from jobs.config import load_settings
 
+    give_server_time_to_start(load_settings(config_file).prefect_startup_seconds)
+    from prefect.settings import PREFECT_API_URL
+
+    api = PREFECT_API_URL.value()
+    if api:
+        check_server_answers(api, "start it, or unset PREFECT_API_URL to run without a server")
+
+
+def _run_pipeline(kind: str, start: date, end: date, landing: Path, lake: Path, config: Path | None) -> dict:
     _pii_key(lake)
     if not landing.is_dir():
         raise CommandError(f"landing folder {landing} does not exist")
     config_file = _config_arg(config)
+    _prepare_prefect(config_file)
+    from flows import pipeline
+
     started = time.monotonic()
     if kind == "nightly":
         result = pipeline.nightly(start.isoformat(), str(landing), str(lake), config_file)
@@ -495,6 +511,7 @@ def serve(
     from prefect.settings import PREFECT_API_URL
 
     from flows.deployments import BACKFILL, NIGHTLY, build_deployments
+    from flows.prefect_api import check_server_answers
     from jobs.config import load_settings
 
     api = PREFECT_API_URL.value()
@@ -503,6 +520,7 @@ def serve(
             "PREFECT_API_URL is not set: start a server (prefect server start) and "
             "export PREFECT_API_URL=http://127.0.0.1:4200/api"
         )
+    check_server_answers(api, "start it (prefect server start), or point PREFECT_API_URL at a running server")
     _pii_key(lake)
     if not landing.is_dir():
         raise CommandError(f"landing folder {landing} does not exist")
@@ -596,6 +614,8 @@ def demo(
         platform_size = PlatformSize.named(size)
     except (KeyError, ValueError) as error:
         raise CommandError(f"unknown --size {size!r} (expected tiny, demo or bench)") from error
+    # Before the synthetic platform is written: a Prefect server that does not answer fails the demo at once.
+    _prepare_prefect(_config_arg(config))
     started = time.monotonic()
     _prepare_demo_folder(landing)
     _prepare_demo_folder(lake)

@@ -1,0 +1,188 @@
+"""Starting a run: Prefect's temporary server given time to start, and a configured server that does not answer."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+from dataclasses import replace
+from datetime import date
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+from pyspark.sql import functions as F
+
+from flows.prefect_api import STARTUP_VARIABLE, PrefectApiDownError, check_server_answers, give_server_time_to_start
+from jobs.config import ConfigError, load_settings
+from jobs.lake import Lake
+from schemas.findings import DETECTORS
+from tests.landing_files import ACCOUNT_HEADER, account, quiet_day, write_csv
+
+BIN = Path(sys.executable).parent
+DAY = date(2026, 3, 10)
+
+
+def _without_prefect_server(tmp_path: Path) -> dict[str, str]:
+    """The environment of a run on a temporary Prefect server whose home (and database) does not exist yet."""
+    env = {key: value for key, value in os.environ.items() if key not in ("PREFECT_API_URL", STARTUP_VARIABLE)}
+    env["PREFECT_HOME"] = str(tmp_path / "prefect-home")
+    return env
+
+
+def test_the_startup_setting_is_read_from_the_runs_table(tmp_path):
+    config = tmp_path / "accountwatch.toml"
+    config.write_text("[runs]\nprefect_startup_seconds = 900\n")
+    assert load_settings().prefect_startup_seconds == 600
+    assert load_settings(config).prefect_startup_seconds == 900
+
+
+def test_the_startup_setting_leaves_the_configuration_digest_alone():
+    settings = load_settings()
+    changed = replace(settings, prefect_startup_seconds=settings.prefect_startup_seconds + 1)
+    assert changed.provenance()["config_sha256"] == settings.provenance()["config_sha256"]
+
+
+@pytest.mark.parametrize(("user_value", "expected"), [(None, 123), ("45", 45)])
+def test_the_startup_wait_reaches_prefect_unless_the_user_set_it(tmp_path, user_value, expected):
+    # In a process of its own: Prefect reads its settings at import, and this one imports it before the hand-over.
+    env = _without_prefect_server(tmp_path)
+    if user_value is not None:
+        env[STARTUP_VARIABLE] = user_value
+    script = (
+        "import prefect\n"
+        "from prefect.settings import PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS as wait\n"
+        "from flows.prefect_api import give_server_time_to_start\n"
+        "give_server_time_to_start(123)\n"
+        "print(wait.value())\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split()[-1] == str(expected)
+
+
+def test_a_startup_wait_under_a_second_is_refused():
+    with pytest.raises(ConfigError, match="prefect_startup_seconds must be at least 1"):
+        give_server_time_to_start(0)
+
+
+class _BusyThenHealthy(BaseHTTPRequestHandler):
+    """A Prefect-like /health that answers 503 to its first request."""
+
+    requests: list[str] = []
+
+    def do_GET(self) -> None:  # noqa: N802 - the name http.server calls
+        self.requests.append(self.path)
+        self.send_response(503 if len(self.requests) == 1 else 200)
+        self.end_headers()
+        self.wfile.write(b"true")
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+def test_a_server_busy_at_the_first_probe_passes_on_a_later_one():
+    _BusyThenHealthy.requests = []
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _BusyThenHealthy)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        check_server_answers(f"http://127.0.0.1:{server.server_address[1]}/api/", "start it", within=10)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert _BusyThenHealthy.requests == ["/api/health", "/api/health"]
+
+
+def test_a_server_that_only_answers_with_errors_is_reported_with_the_last_status():
+    class AlwaysBusy(_BusyThenHealthy):
+        def do_GET(self) -> None:  # noqa: N802 - the name http.server calls
+            self.send_response(503)
+            self.end_headers()
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), AlwaysBusy)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    api = f"http://127.0.0.1:{server.server_address[1]}/api"
+    try:
+        with pytest.raises(PrefectApiDownError, match=rf"the Prefect server at {api} does not answer \(HTTP 503;"):
+            check_server_answers(api, "start it", within=1.5)
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_a_run_with_a_prefect_server_that_does_not_answer_fails_in_one_line(tmp_path):
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    # Nothing listens on the port once the socket is closed.
+    api = f"http://127.0.0.1:{port}/api"
+    landing = tmp_path / "landing"
+    landing.mkdir()
+    env = {**_without_prefect_server(tmp_path), "PREFECT_API_URL": api}
+    command = [str(BIN / "accountwatch"), "run", "--date", DAY.isoformat(), "--landing", str(landing)]
+    done = subprocess.run(
+        [*command, "--lake", str(tmp_path / "lake")], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 1
+    assert done.stderr.startswith(f"accountwatch: error: the Prefect server at {api} does not answer (")
+    assert done.stderr.rstrip().endswith("start it, or unset PREFECT_API_URL to run without a server")
+    assert len(done.stderr.strip().splitlines()) == 1, done.stderr
+    # It failed before any Spark or lake work.
+    assert not (tmp_path / "lake").exists()
+
+
+def test_a_run_on_saturated_cores_waits_for_its_temporary_prefect_server(spark, settings, tmp_path):
+    landing = tmp_path / "landing"
+    write_csv(landing, "accounts", DAY, ACCOUNT_HEADER, [account("pa_1")])
+    quiet_day(landing, DAY)
+    lake_dir = tmp_path / "lake"
+    config = tmp_path / "accountwatch.toml"
+    config.write_text('[runs]\nprefect_startup_seconds = 900\n[spark]\nshuffle_partitions = 1\ndriver_memory = "1g"\n')
+    env = _without_prefect_server(tmp_path)
+    command = [str(BIN / "accountwatch"), "run", "--date", DAY.isoformat(), "--landing", str(landing)]
+    command += ["--lake", str(lake_dir), "--config", str(config)]
+    # Two busy processes per core while the run starts its temporary server, which must also create its database.
+    busy = [
+        subprocess.Popen([sys.executable, "-c", "while True: pass"], start_new_session=True)
+        for _ in range(2 * (os.cpu_count() or 1))
+    ]
+    seen: list[str] = []
+    run = None
+    try:
+        run = subprocess.Popen(
+            command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True
+        )
+        assert run.stdout is not None
+        for line in run.stdout:
+            seen.append(line)
+            # The flow run began, so the server answered: the rest of the day need not crawl.
+            if busy and "Beginning flow run" in line:
+                _stop_all(busy)
+                busy = []
+        returncode = run.wait(timeout=900)
+    finally:
+        _stop_all(busy)
+        if run is not None and run.poll() is None:
+            os.killpg(run.pid, signal.SIGKILL)
+            run.wait()
+    output = "".join(seen)
+    assert returncode == 0, output[-3000:]
+    assert "Starting temporary server" in output
+    assert (tmp_path / "prefect-home" / "prefect.db").is_file()
+    lake = Lake(spark, lake_dir, settings)
+    loaded = {(row["table_name"], row["ingest_date"]) for row in lake.read("loaded_days").collect()}
+    assert {("accounts", DAY), ("subscriptions", DAY), ("engagement", DAY)} <= loaded
+    judged = {row["detector"] for row in lake.read("detector_runs").where(F.col("run_date") == DAY).collect()}
+    assert set(DETECTORS) <= judged
+    assert (lake_dir / "findings" / "_delta_log").is_dir()
+
+
+def _stop_all(processes: list[subprocess.Popen]) -> None:
+    for process in processes:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+    for process in processes:
+        process.wait()
