@@ -105,6 +105,8 @@ def purge_quarantine_pii(lake: Lake, dry_run: bool = False, say: Callable[[str],
     work = lake.root / PURGE_FOLDER
     if not dry_run:
         _finish_interrupted(table_dir, work, say)
+    elif work.exists():
+        say(f"an interrupted purge left {work}: the purge will complete or undo it first")
     version = lake.version(QUARANTINE)
     if version is None:
         return PurgeReport(0, 0, 0, 0, 0, dry_run)
