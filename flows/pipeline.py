@@ -20,7 +20,7 @@ from jobs.config import ConfigError, load_settings
 from jobs.detect import detect_range
 from jobs.ingest import QuarantineThresholdError, ingest_range
 from jobs.landing import LandingError
-from jobs.pii import MissingPiiKeyError, pii_key_from_environment
+from jobs.pii import MissingPiiKeyError, PiiKeyMismatchError, pii_key_from_environment
 from jobs.spark import SparkSetupError
 
 IO_RETRIES = 3
@@ -33,6 +33,7 @@ NOT_RETRIED = (
     QuarantineThresholdError,
     DataQualityError,
     MissingPiiKeyError,
+    PiiKeyMismatchError,
     ConfigError,
     SparkSetupError,
     LakeBusyError,

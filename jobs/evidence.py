@@ -34,7 +34,7 @@ from jobs.batches import view_folder_range
 from jobs.config import Settings
 from jobs.lake import SOURCE_TABLES, TABLES, Lake
 from jobs.names import changes_window
-from jobs.pii import hmac_sha256_hex
+from jobs.pii import check_pii_key, hmac_sha256_hex
 
 # What an export reads besides the source tables; all are pinned at the versions current when it starts.
 EXPORT_READS = ("findings", "reviews", "account_tiers", "blacklist", *SOURCE_TABLES)
@@ -457,6 +457,7 @@ def export_bundle(
         raise ExportError(f"--end {scope.end.isoformat()} is before --start {scope.start.isoformat()}")
     if not lake.exists("findings"):
         raise ExportError(f"no findings table under {lake.root}: run `accountwatch run` or `backfill` first")
+    check_pii_key(lake.root, pii_key)
     with lake.pinned(EXPORT_READS) as read_versions:
         say(f"reading {scope.describe()}")
         accounts = _scope_accounts(lake, scope).persist()

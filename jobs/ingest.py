@@ -13,7 +13,7 @@ from expectations import runner as quality
 from jobs.config import Settings
 from jobs.lake import TABLES, Lake, between
 from jobs.landing import CORRUPT, LandingError, LandingFile, days_between, list_day_files, read_landing
-from jobs.pii import PHONE_LIKE_RUN, PHONE_PATTERN, phone_block, phone_pseudonym
+from jobs.pii import PHONE_PATTERN, check_pii_key, masked_phones, phone_block, phone_pseudonym
 from schemas.landing import (
     ACCOUNTS,
     AUDIENCE_EVENT_TYPES,
@@ -120,15 +120,14 @@ def flag_duplicate_events(already_loaded_ids: DataFrame) -> Callable[[DataFrame]
 
 
 def to_quarantine(table: LandingTable) -> Callable[[DataFrame], DataFrame]:
-    """Rows with problems as quarantine rows: reason, column and the raw values (phones pseudonymised)."""
+    """Rows with problems as quarantine rows: reason, column and the raw values (phones pseudonymised or masked)."""
 
     def transform(judged: DataFrame) -> DataFrame:
-        raw_columns = [F.col(name) for name in table.columns if name != "phone"]
+        # A phone can sit in any column of a malformed row: mask every raw value, not only `phone`.
+        raw_columns = [masked_phones(F.col(name)).alias(name) for name in table.columns if name != "phone"]
         if table is ACCOUNTS:
             raw_columns.append(F.col("phone_pseudonym").alias("phone_pseudonym"))
-            corrupt_text = F.regexp_replace(F.col(CORRUPT), PHONE_LIKE_RUN, "<digits removed>")
-        else:
-            corrupt_text = F.col(CORRUPT)
+        corrupt_text = masked_phones(F.col(CORRUPT))
         raw = F.when(F.col(CORRUPT).isNotNull(), F.to_json(F.struct(corrupt_text.alias("record")))).otherwise(
             F.to_json(F.struct(*raw_columns))
         )
@@ -292,6 +291,7 @@ def ingest_range(
     progress: Callable[[str], None] | None = None,
 ) -> IngestReport:
     """Load every landing folder from start to end into the lake; all checks run before anything is written."""
+    check_pii_key(lake.root, pii_key)
     spark = lake.spark
     days = days_between(start, end)
     report = IngestReport(start, end)
