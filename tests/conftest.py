@@ -38,6 +38,8 @@ INTEGRATION_MODULES = frozenset(
         "test_daily_review",
         "test_synthetic",
         "test_faults",
+        "test_cli_pii",
+        "test_purge",
     }
 )
 # Session fixtures that build a whole platform: every test using one runs in the same xdist worker, so it is built once.
