@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 import time
 from dataclasses import replace
 from datetime import date, timedelta
@@ -11,9 +12,15 @@ from pathlib import Path
 
 import pytest
 
-from jobs.config import Settings, load_settings
-from jobs.lake import Lake
-from jobs.spark import get_spark
+# A pytest-xdist worker runs in a bare __main__ (no __spec__, no __file__). pyspark's Connect package, which
+# Great Expectations imports, takes that for a doctest run without grpc and exits the worker: name a file.
+_main = sys.modules["__main__"]
+if getattr(_main, "__spec__", None) is None and not hasattr(_main, "__file__"):
+    _main.__file__ = __file__
+
+from jobs.config import Settings, load_settings  # noqa: E402
+from jobs.lake import Lake  # noqa: E402
+from jobs.spark import get_spark  # noqa: E402
 
 os.environ.setdefault("ACCOUNTWATCH_PII_KEY", "test-key-0123456789abcdef")
 # Python turns naive datetimes into instants with the process time zone: make literals mean platform time.
