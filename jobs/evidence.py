@@ -32,6 +32,7 @@ from pyspark.sql.types import ArrayType, MapType, StructType, TimestampType
 from jobs import html
 from jobs.batches import view_folder_range
 from jobs.config import Settings
+from jobs.csvsafe import safe_csv_row
 from jobs.lake import SOURCE_TABLES, TABLES, Lake
 from jobs.names import changes_window
 from jobs.pii import hmac_sha256_hex
@@ -302,11 +303,11 @@ def raw_frames(lake: Lake, wants: Wants) -> dict[str, list[DataFrame]]:
 
 
 def write_csv(path: Path, columns: Sequence[str], rows: Sequence[Sequence[str | None]]) -> dict:
-    """Write rows as UTF-8 CSV (header first, LF line ends); returns the file's entry for the manifest."""
+    """Write rows as UTF-8 CSV (header first, LF line ends, formula-like cells as text); returns the manifest entry."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(columns)
-    writer.writerows(["" if value is None else value for value in row] for row in rows)
+    writer.writerows(safe_csv_row("" if value is None else value for value in row) for row in rows)
     data = buffer.getvalue().encode("utf-8")
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(data)
