@@ -20,6 +20,7 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
+from jobs.csvsafe import spreadsheet_safe
 from schemas.findings import FINDINGS
 
 # No outbound telemetry; its heartbeat also races the no-server mode's SQLite ("database is locked").
@@ -248,7 +249,7 @@ def findings(
         buffer = io.StringIO()
         writer = csv.DictWriter(buffer, fieldnames=FINDING_COLUMNS, lineterminator="\n")
         writer.writeheader()
-        writer.writerows(rows)
+        writer.writerows({key: spreadsheet_safe(value) for key, value in row.items()} for row in rows)
         sys.stdout.write(buffer.getvalue())
     elif output is OutputFormat.json:
         sys.stdout.write(
@@ -280,7 +281,11 @@ def _emit(rows: list[dict], columns: tuple[str, ...], shown: tuple[str, ...], ti
         writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\n")
         writer.writeheader()
         writer.writerows(
-            {key: json.dumps(value) if isinstance(value, list) else value for key, value in row.items()} for row in rows
+            {
+                key: spreadsheet_safe(json.dumps(value) if isinstance(value, list) else value)
+                for key, value in row.items()
+            }
+            for row in rows
         )
         sys.stdout.write(buffer.getvalue())
     elif output is OutputFormat.json:

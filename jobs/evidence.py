@@ -32,6 +32,7 @@ from pyspark.sql.types import ArrayType, MapType, StructType, TimestampType
 from jobs import html
 from jobs.batches import view_folder_range
 from jobs.config import Settings
+from jobs.csvsafe import safe_csv_row
 from jobs.lake import SOURCE_TABLES, TABLES, Lake
 from jobs.names import changes_window
 from jobs.pii import check_pii_key, hmac_sha256_hex
@@ -302,11 +303,11 @@ def raw_frames(lake: Lake, wants: Wants) -> dict[str, list[DataFrame]]:
 
 
 def write_csv(path: Path, columns: Sequence[str], rows: Sequence[Sequence[str | None]]) -> dict:
-    """Write rows as UTF-8 CSV (header first, LF line ends); returns the file's entry for the manifest."""
+    """Write rows as UTF-8 CSV (header first, LF line ends, formula-like cells as text); returns the manifest entry."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(columns)
-    writer.writerows(["" if value is None else value for value in row] for row in rows)
+    writer.writerows(safe_csv_row("" if value is None else value for value in row) for row in rows)
     data = buffer.getvalue().encode("utf-8")
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(data)
@@ -433,8 +434,19 @@ def render_summary(scope: Scope, manifest: dict, events: Sequence[tuple[str, str
 
 
 def _prepare_folder(out_dir: Path) -> None:
-    if out_dir.exists() and (not out_dir.is_dir() or any(out_dir.iterdir())):
+    """Refuse an --out the bundle could not be renamed into, before any work; ids never become paths."""
+    if out_dir.name in ("", ".."):
+        raise ExportError(f"--out {out_dir} does not name a folder of its own: give a new folder's path")
+    if out_dir.is_symlink():
+        raise ExportError(f"--out {out_dir} is a symbolic link: choose a new --out folder")
+    if out_dir.exists() and not out_dir.is_dir():
+        raise ExportError(f"--out {out_dir} is a file, not a folder: choose a new --out folder")
+    if out_dir.exists() and any(out_dir.iterdir()):
         raise ExportError(f"{out_dir} already exists and is not an empty folder: choose a new --out folder")
+    # The staging folder goes next to --out, so the nearest existing parent must be a folder.
+    parent = next(folder for folder in out_dir.absolute().parents if folder.exists())
+    if not parent.is_dir():
+        raise ExportError(f"--out {out_dir} is inside {parent}, which is a file: choose a new --out folder")
 
 
 def _dicts(columns: Sequence[str], rows: Sequence[Sequence[str | None]]) -> list[dict]:
@@ -600,6 +612,7 @@ def _write_bundle(
         sums = "".join(f"{entry['sha256']}  {entry['path']}\n" for entry in manifest["files"])
         (staging / "SHA256SUMS").write_text(sums)
         bundle.manifest_sha256 = hashlib.sha256(manifest_bytes).hexdigest()
+        _prepare_folder(out_dir)  # again: something may have been put there while the export ran
         _log_export(lake, bundle, scope, exported_by, now, len(manifest["files"]) + 2)
         if out_dir.exists():
             out_dir.rmdir()

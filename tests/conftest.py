@@ -47,6 +47,7 @@ INTEGRATION_MODULES = frozenset(
         "test_faults",
         "test_cli_pii",
         "test_purge",
+        "test_cli_csv",
     }
 )
 # Session fixtures that build a whole platform: every test using one runs in the same xdist worker, so it is built once.

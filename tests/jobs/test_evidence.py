@@ -12,6 +12,7 @@ import sys
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime
+from html import escape
 from importlib import metadata
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -21,6 +22,7 @@ from pyspark.sql import functions as F
 from typer.testing import CliRunner
 
 from flows.cli import CommandError, app, main
+from jobs.csvsafe import original_value
 from jobs.evidence import EXPORT_READS, Bundle, ExportError, Scope, export_bundle
 from jobs.lake import TABLES, Lake
 from jobs.landing import days_between, list_day_files, read_landing
@@ -31,6 +33,7 @@ ZONE = ZoneInfo("Asia/Shanghai")
 NOW = datetime(2026, 8, 1, 9, 30, tzinfo=ZONE)
 EXPORTER = "compliance.officer@example.org"
 ADDED_FOLLOW = "ev-added-after-the-run"
+FORMULA_NAME = "=cmd|' /C calc'!A0"
 
 
 @dataclass
@@ -160,6 +163,26 @@ def dormant_finding(evidence_lake) -> dict:
 @pytest.fixture(scope="module")
 def dormant_export(evidence_lake, settings, dormant_finding, bundles) -> Exported:
     return export(evidence_lake, settings, Scope("account", dormant_finding["account_id"]), bundles / "dormant")
+
+
+@pytest.fixture(scope="module")
+def formula_named_export(
+    evidence_lake, spark, settings, spike_account, dormant_finding, blacklisted_subject, bundles
+) -> tuple[str, Exported]:
+    """An account no other export here covers, renamed in `accounts` to a spreadsheet formula, then exported."""
+    taken = {spike_account, dormant_finding["account_id"]}
+    candidates = (
+        evidence_lake.read("findings")
+        .where(~F.col("account_id").isin(*taken))
+        .where(F.col("subject_id").isNull() | (F.col("subject_id") != blacklisted_subject))
+        .select("account_id")
+    )
+    account_id = min(row["account_id"] for row in candidates.collect())
+    current = evidence_lake.read("accounts").where(F.col("account_id") == account_id).first()
+    assert current is not None
+    renamed = spark.createDataFrame([{**current.asDict(), "account_name": FORMULA_NAME}], TABLES["accounts"].schema)
+    evidence_lake.upsert("accounts", renamed, ["account_id"])
+    return account_id, export(evidence_lake, settings, Scope("account", account_id), bundles / "formula-name")
 
 
 @pytest.fixture(scope="module")
@@ -412,6 +435,21 @@ def test_summary_lists_the_findings_in_run_date_order_and_names_the_exporter(sub
     assert len({when for when, _, what, _ in summary_events(subject_export) if what.startswith("finding:")}) > 1
 
 
+def test_an_account_named_like_a_formula_is_written_as_text_in_the_csv_and_as_it_is_in_the_summary(
+    formula_named_export,
+):
+    account_id, exported = formula_named_export
+    [row] = exported.rows("accounts.csv")
+    assert (row["account_id"], row["account_name"]) == (account_id, "'" + FORMULA_NAME)
+    assert original_value(row["account_name"]) == FORMULA_NAME
+    lines = (exported.folder / "accounts.csv").read_text(encoding="utf-8").splitlines()
+    assert f",'{FORMULA_NAME}," in lines[1]
+    registered = [
+        details for _, who, what, details in summary_events(exported) if (who, what) == (account_id, "registered")
+    ]
+    assert registered == [escape(FORMULA_NAME)]
+
+
 @pytest.mark.parametrize("entity_type", ["account", "subject"])
 def test_an_unknown_account_or_subject_is_refused_and_nothing_is_written(
     evidence_lake, settings, tmp_path, entity_type
@@ -450,6 +488,84 @@ def test_an_out_folder_holding_a_file_is_refused_and_left_as_it_was(evidence_lak
     assert evidence_lake.read("exports").where(F.col("out_dir") == str(out)).isEmpty()
 
 
+def test_an_out_filled_while_the_export_runs_is_refused_and_the_export_not_logged(
+    evidence_lake, settings, spike_account, tmp_path
+):
+    out = tmp_path / "bundle"
+
+    def fill_out(message: str) -> None:
+        if message == "writing the bundle":
+            out.mkdir()
+            (out / "notes.txt").write_text("kept\n")
+
+    scope = Scope("account", spike_account)
+    with pytest.raises(ExportError, match="already exists and is not an empty folder: choose a new --out folder$"):
+        export_bundle(evidence_lake, settings, scope, EXPORTER, out, NOW, pii_key_from_environment(), fill_out)
+    assert list(tmp_path.iterdir()) == [out]
+    assert list(out.iterdir()) == [out / "notes.txt"]
+    assert evidence_lake.read("exports").where(F.col("out_dir") == str(out)).isEmpty()
+
+
+@pytest.mark.parametrize("entity_type", ["account", "subject"])
+def test_an_id_shaped_like_a_path_is_only_looked_up_never_used_as_a_path(
+    evidence_lake, settings, tmp_path, entity_type
+):
+    out = tmp_path / "inside" / "bundle"
+    with pytest.raises(ExportError, match=rf"^unknown {entity_type} '\.\./\.\./etc/passwd': no account in "):
+        export(evidence_lake, settings, Scope(entity_type, "../../etc/passwd"), out)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_an_out_that_is_a_file_is_refused_and_left_as_it_was(evidence_lake, settings, spike_account, tmp_path):
+    out = tmp_path / "bundle.zip"
+    out.write_text("kept\n")
+    with pytest.raises(ExportError) as refused:
+        export(evidence_lake, settings, Scope("account", spike_account), out)
+    assert str(refused.value) == f"--out {out} is a file, not a folder: choose a new --out folder"
+    assert list(tmp_path.iterdir()) == [out]
+    assert out.read_text() == "kept\n"
+
+
+def test_an_out_under_a_file_is_refused_before_anything_is_written(evidence_lake, settings, spike_account, tmp_path):
+    (tmp_path / "notes.txt").write_text("kept\n")
+    out = tmp_path / "notes.txt" / "bundle"
+    with pytest.raises(ExportError) as refused:
+        export(evidence_lake, settings, Scope("account", spike_account), out)
+    assert (
+        str(refused.value)
+        == f"--out {out} is inside {tmp_path / 'notes.txt'}, which is a file: choose a new --out folder"
+    )
+    assert list(tmp_path.iterdir()) == [tmp_path / "notes.txt"]
+
+
+def test_an_out_that_is_a_symbolic_link_is_refused_and_its_target_left_empty(
+    evidence_lake, settings, spike_account, tmp_path
+):
+    target = tmp_path / "elsewhere"
+    target.mkdir()
+    out = tmp_path / "bundle"
+    out.symlink_to(target)
+    with pytest.raises(ExportError, match="is a symbolic link: choose a new --out folder$"):
+        export(evidence_lake, settings, Scope("account", spike_account), out)
+    assert sorted(tmp_path.iterdir()) == [out, target]
+    assert list(target.iterdir()) == []
+
+
+@pytest.mark.parametrize("out", [".", "../inner/.."])
+def test_an_out_of_dot_or_ending_in_dot_dot_is_refused(
+    evidence_lake, settings, spike_account, tmp_path, monkeypatch, out
+):
+    # `.` is an empty folder here, yet neither it nor `..` names a folder the bundle could be renamed into.
+    inner = tmp_path / "inner"
+    inner.mkdir()
+    monkeypatch.chdir(inner)
+    with pytest.raises(ExportError) as refused:
+        export(evidence_lake, settings, Scope("account", spike_account), Path(out))
+    assert str(refused.value) == f"--out {out} does not name a folder of its own: give a new folder's path"
+    assert list(tmp_path.iterdir()) == [inner]
+    assert list(inner.iterdir()) == []
+
+
 def test_an_end_before_the_start_is_refused(evidence_lake, settings, spike_account, tmp_path):
     scope = Scope("account", spike_account, date(2026, 3, 2), date(2026, 3, 1))
     with pytest.raises(ExportError) as refused:
@@ -470,6 +586,34 @@ def test_cli_reports_an_unknown_account_in_one_line_and_exits_non_zero(evidence_
         f"accountwatch: error: unknown account 'no-such-account': no account in {evidence_lake.root} has it"
     )
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("case", ["path-like id", "out is a file", "out holds a file"])
+def test_cli_reports_a_path_like_id_or_an_unusable_out_in_one_line_and_writes_nothing(
+    evidence_lake, spike_account, tmp_path, monkeypatch, capsys, case
+):
+    out, account = tmp_path / "bundle", spike_account
+    if case == "path-like id":
+        account = "../../etc/passwd"
+        expected = f"unknown account '../../etc/passwd': no account in {evidence_lake.root} has it"
+    elif case == "out is a file":
+        out.write_text("kept\n")
+        expected = f"--out {out} is a file, not a folder: choose a new --out folder"
+    else:
+        out.mkdir()
+        (out / "notes.txt").write_text("kept\n")
+        expected = f"{out} already exists and is not an empty folder: choose a new --out folder"
+    before = sorted(path for path in tmp_path.rglob("*"))
+    arguments = ["--account", account, "--by", EXPORTER, "--out", str(out), "--lake", str(evidence_lake.root)]
+    monkeypatch.setattr(sys, "argv", ["accountwatch", "export-evidence", *arguments])
+    with pytest.raises(SystemExit) as exited:
+        main()
+    assert exited.value.code == 1
+    errors = capsys.readouterr().err
+    assert "Traceback" not in errors
+    assert errors.splitlines()[-1] == f"accountwatch: error: {expected}"
+    assert sorted(path for path in tmp_path.rglob("*")) == before
+    assert evidence_lake.read("exports").where(F.col("out_dir") == str(out)).isEmpty()
 
 
 def test_cli_refuses_an_account_and_a_subject_together(evidence_lake, spike_account, blacklisted_subject, tmp_path):
