@@ -80,9 +80,11 @@ class BlacklistRules:
 class NameMatchSettings:
     """closed_name_reregistration (see defaults.toml)."""
 
-    rule_version: str = "closed_name_reregistration/1"
+    rule_version: str = "closed_name_reregistration/2"
     max_edits: int = 1
     min_near_length: int = 4
+    common_namesakes: int = 2
+    max_handle_length: int = 8
 
 
 def _section(kind: type, raw: dict[str, Any]):
