@@ -615,10 +615,10 @@ def _print_scores(findings_rows, truth) -> None:
 
     table = Table(title="Planted vs found", box=box.SIMPLE, pad_edge=False)
     table.add_column("detector", no_wrap=True)
-    for column in ("planted", "found", "hit", "prec.", "recall", "viral"):
+    for column in ("planted", "found", "hit", "prec.", "recall", "look-alikes"):
         table.add_column(column, no_wrap=True, justify="right")
     for score in score_detectors(findings_rows, truth):
-        organic = str(score.organic_flagged) if score.detector == "fake_follower_spike" else ""
+        organic = f"{score.organic_flagged} of {score.organic_planted}" if score.organic_planted else ""
         table.add_row(
             score.detector,
             str(score.planted),
@@ -638,7 +638,8 @@ def _print_scores(findings_rows, truth) -> None:
         )
     Console().print(
         "hit = found and planted; fake_follower_spike and the barring detectors score (account, day) pairs; "
-        "viral = planted viral days flagged (want 0)"
+        "look-alikes = planted look-alikes flagged (want 0): viral days; common-name collisions and a name two "
+        "edits from a closed one"
     )
 
 

@@ -173,9 +173,11 @@ class BlacklistRules:
 class NameMatchSettings:
     """closed_name_reregistration (see defaults.toml)."""
 
-    rule_version: Version = "closed_name_reregistration/1"
+    rule_version: Version = "closed_name_reregistration/2"
     max_edits: Count = 1
     min_near_length: PositiveCount = 4
+    common_namesakes: PositiveCount = 2
+    max_handle_length: Count = 8
 
 
 class _Section(BaseModel):

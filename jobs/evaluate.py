@@ -26,8 +26,9 @@ class DetectorScore:
 
     A case is an account, except for fake_follower_spike and the barring detectors, whose cases are
     (account, day) pairs: a purchase or a registration is found only when its day is flagged. `ignored` found
-    cases are neither right nor wrong (the days of a slow drip of bought follows), and `organic_flagged`
-    counts flagged days of planted organic growth.
+    cases are neither right nor wrong (the days of a slow drip of bought follows). `organic_flagged` of
+    `organic_planted` planted look-alikes that must never be flagged were: fake_follower_spike's viral days,
+    closed_name_reregistration's common-name collisions and the name two edits away.
     """
 
     detector: str
@@ -36,6 +37,7 @@ class DetectorScore:
     true_positives: int
     ignored: int = 0
     organic_flagged: int = 0
+    organic_planted: int = 0
 
     @property
     def precision(self) -> float:
@@ -86,13 +88,24 @@ def score_detectors(findings: DataFrame, truth: PlantedTruth) -> list[DetectorSc
             len(spikes & truth.fake_follower_spike),
             ignored=len((spikes & drip) - truth.fake_follower_spike),
             organic_flagged=len(spikes & truth.viral_days),
+            organic_planted=len(truth.viral_days),
         )
     )
-    for name, pairs in (
-        ("blacklisted_subject_registration", truth.blacklisted_subject_registration),
-        ("closed_name_reregistration", truth.closed_name_reregistration),
-    ):
-        scores.append(DetectorScore(name, len(pairs), len(found[name]), len(found[name] & pairs)))
+    barred, returns = found["blacklisted_subject_registration"], truth.blacklisted_subject_registration
+    scores.append(DetectorScore("blacklisted_subject_registration", len(returns), len(barred), len(barred & returns)))
+    names, taken = found["closed_name_reregistration"], truth.closed_name_reregistration
+    # A look-alike counts as flagged on any day.
+    look_alikes = {account_id for account_id, _ in truth.common_name_collisions} | set(truth.closed_name_negatives)
+    scores.append(
+        DetectorScore(
+            "closed_name_reregistration",
+            len(taken),
+            len(names),
+            len(names & taken),
+            organic_flagged=len({account_id for account_id, _ in names} & look_alikes),
+            organic_planted=len(look_alikes),
+        )
+    )
     return scores
 
 

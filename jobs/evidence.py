@@ -172,7 +172,8 @@ def describe_finding(detector: str, evidence: dict) -> str:
             f"{match.get('account_name')} ({match.get('account_id')}, {match.get('why')}, {match.get('edits')} edits)"
             for match in evidence.get("matches") or []
         )
-        return f"name {evidence.get('account_name')!r} takes the name of {matches}"
+        reason = f": {evidence['reason']}" if evidence.get("reason") else ""
+        return f"name {evidence.get('account_name')!r} takes the name of {matches}{reason}"
     return json.dumps(evidence, ensure_ascii=False)[:200]
 
 

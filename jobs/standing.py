@@ -183,7 +183,7 @@ def settle(
         fresh.transform(subject_registrations(listed)).withColumn(
             "detector", F.lit("blacklisted_subject_registration")
         ),
-        fresh.transform(name_reregistrations(barred_names(snapshots, listed), settings.names)).withColumn(
+        fresh.transform(name_reregistrations(barred_names(snapshots, listed), snapshots, settings.names)).withColumn(
             "detector", F.lit("closed_name_reregistration")
         ),
     ]

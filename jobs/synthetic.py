@@ -143,6 +143,9 @@ class PlantedTruth:
     closed_name_reregistration: frozenset[tuple[str, date]] = frozenset()
     # The account two edits from a closed name: never to be flagged.
     closed_name_negatives: list[str] = field(default_factory=list)
+    # (account, registration day): strangers whose common name (a handle with a counter, or one that other live
+    # accounts already bear) is, or is one edit from, a closed account's: never to be flagged.
+    common_name_collisions: frozenset[tuple[str, date]] = frozenset()
 
     def drip_days(self) -> frozenset[tuple[str, date]]:
         """Every (buyer, day) of a planted drip."""
@@ -187,6 +190,7 @@ class PlantedTruth:
                     [key, day.isoformat()] for key, day in sorted(self.closed_name_reregistration)
                 ],
                 "closed_name_negatives": sorted(self.closed_name_negatives),
+                "common_name_collisions": [[key, day.isoformat()] for key, day in sorted(self.common_name_collisions)],
             },
             indent=2,
             ensure_ascii=False,
@@ -228,6 +232,9 @@ class PlantedTruth:
                 (key, date.fromisoformat(day)) for key, day in raw.get("closed_name_reregistration", [])
             ),
             closed_name_negatives=list(raw.get("closed_name_negatives", [])),
+            common_name_collisions=frozenset(
+                (key, date.fromisoformat(day)) for key, day in raw.get("common_name_collisions", [])
+            ),
         )
 
 
@@ -282,6 +289,7 @@ class _PublicPlan:
     last_use: list[int | None] = field(default_factory=list)
     subject_type: list[str] = field(default_factory=list)  # per subject
     scenario: dict[str, list[int]] = field(default_factory=dict)  # quota scenario name -> account indexes
+    names: dict[int, str] = field(default_factory=dict)  # the planted names, by account index
 
     def add_subject(self, subject_type: str) -> int:
         self.subject_type.append(subject_type)
@@ -723,13 +731,28 @@ def _plan_public_registrations(
 
 PUBLIC_BURSTS = ("public_batch", "subject_batch")
 CLOSED_NAME_BASE = "Riverside Civic Herald"
+# A closed brand whose name two other subjects take again (spaced; one character in its traditional form), and
+# a closed personal handle its own subject takes again with a counter: all to be flagged.
+CLOSED_BRAND = ("澜沧江文旅集团", ("澜沧江 文旅集团", "澜沧江文旅集團"))
+SAME_SUBJECT_RETURN = ("haoran", "haoran88")
+# Closed accounts' common names, the names strangers register with later, and the names of live accounts of
+# other subjects that bore them already. Never to be flagged: the handles taken with a counter, and the names
+# two or more other subjects' live accounts bear.
+COMMON_NAMES = (
+    ("qiwei", ("qiwei405",), ("Qi Wei", "qiwei_88")),
+    ("hongjie", ("hongjie735",), ()),
+    ("yuwei", ("yumei622", "yufei931"), ()),
+    ("张伟", ("张伟",), ("张伟", "张伟 1")),
+    ("Chen Jing", ("Chen Jing",), ("chenjing", "Chen Jin")),
+)
 
 
 def _plan_barred(
     rng: np.random.Generator, plan: _PublicPlan, size: PlatformSize, stems: _StemPool, plants: _Plants
 ) -> None:
     """A subject that batch-registers public accounts past its quota (and so is blacklisted), then registers
-    again; and a closed account whose name three new accounts take: exactly, one edit away, two edits away."""
+    again; a closed account whose name three new accounts take: exactly, one edit away, two edits away; and
+    the closed names of _plan_closed_names."""
     days = size.days
     subject = plan.add_subject("individual")
     count = int(rng.integers(10, 13))
@@ -766,6 +789,57 @@ def _plan_barred(
         for role in ("closed_name_exact", "closed_name_near", "closed_name_far")
     ]
     plan.scenario["closed_name"] = [source, *lookalikes]
+    _plan_closed_names(rng, plan, days)
+
+
+def _plan_closed_names(rng: np.random.Generator, plan: _PublicPlan, days: int) -> None:
+    """Closed accounts whose names new accounts take: a brand by strangers and a handle by its own subject (to
+    be flagged), and common names by strangers (never), with the live namesakes that make some of them common.
+
+    Each account but a returning subject's has a subject of its own; the closed accounts and the namesakes
+    were registered before the period, the new accounts during it.
+    """
+
+    def closed(subject_type: str, name: str) -> int:
+        subject = plan.add_subject(subject_type)
+        index = plan.add(
+            subject,
+            int(rng.integers(-1095, -30)),
+            int(rng.integers(8 * 3600, 20 * 3600)),
+            "closed_name_source",
+            days=days,
+            snapshot_status=CLOSED,
+            use=(1, 0),
+        )
+        plan.names[index] = name
+        return index
+
+    def new(role: str, name: str, subject: int | None = None) -> int:
+        owner = plan.add_subject("individual") if subject is None else subject
+        index = plan.add(owner, int(rng.integers(1, days - 1)), int(rng.integers(8 * 3600, 20 * 3600)), role, days=days)
+        plan.names[index] = name
+        return index
+
+    brand, taken = CLOSED_BRAND
+    closed("enterprise", brand)
+    reregistered = [new("closed_name_taken", name, plan.add_subject("enterprise")) for name in taken]
+    handle, again = SAME_SUBJECT_RETURN
+    reregistered.append(new("closed_name_returned", again, plan.subject[closed("individual", handle)]))
+    collisions = []
+    for name, strangers, namesakes in COMMON_NAMES:
+        closed("individual", name)
+        for namesake in namesakes:
+            index = plan.add(
+                plan.add_subject("individual"),
+                int(rng.integers(-1095, -1)),
+                int(rng.integers(8 * 3600, 20 * 3600)),
+                "namesake",
+                days=days,
+            )
+            plan.names[index] = namesake
+        collisions += [new("common_name", stranger) for stranger in strangers]
+    plan.scenario["closed_name_taken"] = reregistered
+    plan.scenario["common_name"] = collisions
 
 
 def _edits_within_one(a: str, b: str) -> bool:
@@ -788,8 +862,9 @@ def _settle_public_names(names: np.ndarray, plan: _PublicPlan, plants: _Plants) 
     """
     from jobs.names import normalise_name
 
-    planted: set[int] = set()
-    source = -1
+    planted: set[int] = set(plan.names)
+    for index, name in plan.names.items():
+        names[index] = name
     if "closed_name" in plan.scenario:
         source, exact, near, far = plan.scenario["closed_name"]
         names[source] = CLOSED_NAME_BASE
@@ -797,7 +872,7 @@ def _settle_public_names(names: np.ndarray, plan: _PublicPlan, plants: _Plants) 
         names[exact] = CLOSED_NAME_BASE.upper().translate(full_width) + " 2"
         names[near] = CLOSED_NAME_BASE[:-1] + "t"
         names[far] = CLOSED_NAME_BASE + "ry"
-        planted = {source, exact, near}
+        planted |= {source, exact, near}
     barred = {
         index
         for index in range(len(plan.subject))
@@ -807,8 +882,7 @@ def _settle_public_names(names: np.ndarray, plan: _PublicPlan, plants: _Plants) 
     fresh = [(index, normalise_name(names[index])) for index in range(len(plan.subject)) if plan.reg_day[index] >= 0]
     for index in sorted(barred - planted):
         while any(
-            other != index and other not in planted and name and _edits_within_one(normalise_name(names[index]), name)
-            for other, name in fresh
+            other != index and name and _edits_within_one(normalise_name(names[index]), name) for other, name in fresh
         ):
             names[index] = f"{names[index]}·旧号"
 
@@ -1936,9 +2010,13 @@ def _planted_truth(world: _World, plan: _PublicPlan, seed: int, bad_counts: dict
             (str(ids[index]), day_of(plan.reg_day[index])) for index in plan.scenario.get("barred_return", [])
         ),
         closed_name_reregistration=frozenset(
-            (str(ids[index]), day_of(plan.reg_day[index])) for index in plan.scenario.get("closed_name", [])[1:3]
+            (str(ids[index]), day_of(plan.reg_day[index]))
+            for index in [*plan.scenario.get("closed_name", [])[1:3], *plan.scenario.get("closed_name_taken", [])]
         ),
         closed_name_negatives=[str(ids[index]) for index in plan.scenario.get("closed_name", [])[3:]],
+        common_name_collisions=frozenset(
+            (str(ids[index]), day_of(plan.reg_day[index])) for index in plan.scenario.get("common_name", [])
+        ),
     )
 
 

@@ -109,7 +109,7 @@ def test_findings_command_filters_by_detector_as_json(platform_run):
     assert all(item["evidence"]["limit"] >= 1 for item in payload)
 
 
-def test_a_blacklisted_subjects_return_and_closed_name_look_alikes_are_flagged_and_a_distant_name_is_not(
+def test_a_blacklisted_subjects_return_and_closed_name_look_alikes_are_flagged_and_common_or_distant_names_not(
     platform_run,
 ):
     truth, lake, _ = platform_run
@@ -122,9 +122,12 @@ def test_a_blacklisted_subjects_return_and_closed_name_look_alikes_are_flagged_a
     }
     assert set(found["blacklisted_subject_registration"]) == set(truth.blacklisted_subject_registration)
     assert set(found["closed_name_reregistration"]) == set(truth.closed_name_reregistration)
-    assert sorted(row["severity"] for row in found["closed_name_reregistration"].values()) == ["high", "medium"]
-    assert truth.closed_name_negatives
-    assert not {account for account, _ in found["closed_name_reregistration"]} & set(truth.closed_name_negatives)
+    severities = sorted(row["severity"] for row in found["closed_name_reregistration"].values())
+    assert severities == ["high", "high", "high", "medium", "medium"]
+    assert truth.closed_name_negatives and truth.common_name_collisions
+    flagged = {account for account, _ in found["closed_name_reregistration"]}
+    assert not flagged & {account for account, _ in truth.common_name_collisions}
+    assert not flagged & set(truth.closed_name_negatives)
     listed = lake.read("blacklist").where("entity_type = 'subject' AND status = 'active'").collect()
     assert listed and all(row["finding_ids"] for row in listed)
 

@@ -9,6 +9,7 @@ from jobs.config import NameMatchSettings
 from jobs.names import (
     barred_names,
     fresh_registrations,
+    live_namesakes,
     name_reregistrations,
     normalise_name,
     normalised_name,
@@ -22,6 +23,10 @@ MAX_LATE_DAYS = 7
 FRESH = "run_date date, account_id string, subject_id string, account_name string, registered_at timestamp"
 PROTECTED = "run_date date, account_id string, account_name string, subject_id string, why string"
 SNAPSHOTS = "run_date date, account_id string, account_name string, subject_id string, status string"
+LIVE = (
+    "run_date date, account_id string, account_name string, subject_id string, status string, registered_at timestamp"
+)
+LONG_AGO = datetime(2024, 5, 1, 9)
 
 
 def at(day: date, hour: int = 0, minute: int = 0, second: int = 0) -> datetime:
@@ -186,6 +191,18 @@ def test_subject_registrations_flag_fresh_accounts_of_a_subject_listed_before_th
     ]
 
 
+def flagged(spark, fresh, protected, live_rows: list[tuple] | None = None, settings: NameMatchSettings | None = None):
+    """name_reregistrations' rows by new account id, with `live_rows` as the day's account states."""
+    snapshots = spark.createDataFrame(live_rows or [], LIVE)
+    judge = name_reregistrations(protected, snapshots, settings or NameMatchSettings())
+    return {row["account_id"]: row for row in fresh.transform(judge).collect()}
+
+
+def live(account_id: str, name: str, subject_id: str, status: str = "active", registered_at: datetime = LONG_AGO):
+    """A public account's state on the run day."""
+    return (RUN_DAY, account_id, name, subject_id, status, registered_at)
+
+
 # --- name_reregistrations ----------------------------------------------------------------------------------
 
 
@@ -209,20 +226,18 @@ def test_name_reregistrations_match_equal_names_high_and_one_edit_medium(spark):
         [
             (RUN_DAY, "pa_copy", "s_9", "Ｄａｉｌｙ News 2", at(RUN_DAY, 9)),
             (RUN_DAY, "pa_near", "s_2", "Tech Reviews", at(RUN_DAY, 9)),
-            (RUN_DAY, "pa_short_copy", "s_11", "ab1", at(RUN_DAY, 9)),
+            (RUN_DAY, "pa_short_copy", "s_11", "AB", at(RUN_DAY, 9)),
             (RUN_DAY, "pa_short_near", "s_12", "abd", at(RUN_DAY, 9)),
             (RUN_DAY, "pa_two_edits", "s_13", "Garden Lifts", at(RUN_DAY, 9)),
+            (RUN_DAY, "pa_near_other", "s_16", "Garden Lif", at(RUN_DAY, 9)),
             (RUN_DAY, "pa_other_day", "s_14", "Morning Post", at(RUN_DAY, 9)),
             (RUN_DAY, "pa_self", "s_6", "Self Name", at(RUN_DAY, 9)),
             (RUN_DAY, "pa_only_digits", "s_15", "456", at(RUN_DAY, 9)),
         ],
         FRESH,
     )
-    rows = {
-        row["account_id"]: row
-        for row in fresh.transform(name_reregistrations(protected, NameMatchSettings())).collect()
-    }
-    assert sorted(rows) == ["pa_copy", "pa_near", "pa_short_copy"]
+    rows = flagged(spark, fresh, protected)
+    assert sorted(rows) == ["pa_copy", "pa_near", "pa_near_other", "pa_short_copy"]
 
     def matches(account_id: str) -> list[tuple]:
         evidence = json.loads(rows[account_id]["evidence"])
@@ -232,11 +247,177 @@ def test_name_reregistrations_match_equal_names_high_and_one_edit_medium(spark):
     assert rows["pa_copy"]["score"] == 1.0
     assert json.loads(rows["pa_copy"]["evidence"])["normalised"] == "dailynews"
     assert matches("pa_copy") == [("pa_old_daily", "closed", 0, False), ("pa_old_daily_2", "blacklisted", 1, False)]
-    assert rows["pa_near"]["severity"] == "medium"
+    # The barred account's own subject: high even one edit away.
+    assert rows["pa_near"]["severity"] == "high"
     assert rows["pa_near"]["score"] == pytest.approx(1 - 1 / 11)
     assert matches("pa_near") == [("pa_old_tech", "blacklisted", 1, True)]
+    assert rows["pa_near_other"]["severity"] == "medium"
+    assert rows["pa_near_other"]["score"] == pytest.approx(1 - 1 / 10)
+    assert matches("pa_near_other") == [("pa_garden", "closed", 1, False)]
     assert rows["pa_short_copy"]["severity"] == "high"
     assert matches("pa_short_copy") == [("pa_short", "closed", 0, False)]
+
+
+def test_a_short_letters_only_name_taken_with_a_counter_is_a_common_handle_and_not_flagged(spark):
+    protected = spark.createDataFrame(
+        [
+            (RUN_DAY, "pa_qiwei", "qiwei", "s_1", "closed"),
+            (RUN_DAY, "pa_hongjie", "Hongjie", "s_2", "closed"),
+            (RUN_DAY, "pa_yuwei", "yuwei", "s_3", "blacklisted"),
+            (RUN_DAY, "pa_eight", "abcdefgh", "s_4", "closed"),
+            (RUN_DAY, "pa_counter_barred", "liwen_77", "s_5", "closed"),
+        ],
+        PROTECTED,
+    )
+    fresh = spark.createDataFrame(
+        [
+            (RUN_DAY, "pa_qiwei405", "s_11", "qiwei405", at(RUN_DAY, 9)),
+            (RUN_DAY, "pa_hongjie735", "s_12", "ＨＯＮＧＪＩＥ７３５", at(RUN_DAY, 9)),
+            (RUN_DAY, "pa_yumei622", "s_13", "yumei622", at(RUN_DAY, 9)),
+            (RUN_DAY, "pa_yufei931", "s_14", "Yufei 931", at(RUN_DAY, 9)),
+            (RUN_DAY, "pa_eight_1", "s_15", "abcdefgh1", at(RUN_DAY, 9)),
+            (RUN_DAY, "pa_liwen", "s_16", "liwen", at(RUN_DAY, 9)),
+        ],
+        FRESH,
+    )
+    assert flagged(spark, fresh, protected) == {}
+
+
+def test_a_long_or_non_letter_name_or_one_taken_without_a_counter_is_distinctive_and_flagged(spark):
+    protected = spark.createDataFrame(
+        [
+            (RUN_DAY, "pa_nine", "abcdefghi", "s_1", "closed"),
+            (RUN_DAY, "pa_daily", "Daily News", "s_2", "closed"),
+            (RUN_DAY, "pa_qiwei", "qiwei", "s_3", "closed"),
+            (RUN_DAY, "pa_brand", "澜沧江文旅集团", "s_4", "closed"),
+            (RUN_DAY, "pa_dotted", "wei.ming", "s_5", "closed"),
+        ],
+        PROTECTED,
+    )
+    fresh = spark.createDataFrame(
+        [
+            (RUN_DAY, "pa_nine_1", "s_11", "abcdefghi1", at(RUN_DAY, 9)),
+            (RUN_DAY, "pa_daily_2", "s_12", "dailynews2", at(RUN_DAY, 9)),
+            (RUN_DAY, "pa_plain_qiwei", "s_13", "Qi Wei", at(RUN_DAY, 9)),
+            (RUN_DAY, "pa_spaced", "s_14", "澜沧江 文旅集团", at(RUN_DAY, 9)),
+            (RUN_DAY, "pa_variant", "s_15", "澜沧江文旅集團", at(RUN_DAY, 9)),
+            (RUN_DAY, "pa_dotted_8", "s_16", "wei.ming8", at(RUN_DAY, 9)),
+        ],
+        FRESH,
+    )
+    rows = flagged(spark, fresh, protected)
+    assert {account_id: row["severity"] for account_id, row in rows.items()} == {
+        "pa_nine_1": "high",
+        "pa_daily_2": "high",
+        "pa_plain_qiwei": "high",
+        "pa_spaced": "high",
+        "pa_variant": "medium",
+        "pa_dotted_8": "high",
+    }
+    evidence = json.loads(rows["pa_nine_1"]["evidence"])
+    assert (evidence["name_distinctive"], evidence["live_namesakes"]) == (True, 0)
+    assert evidence["reason"].startswith("distinctive name: 9 characters")
+    assert evidence["common_matches"] == []
+
+
+def test_a_name_other_subjects_live_accounts_already_bear_is_common_and_not_flagged(spark):
+    protected = spark.createDataFrame(
+        [(RUN_DAY, "pa_chen", "Chen Jing", "s_c", "closed"), (RUN_DAY, "pa_zw", "张伟", "s_z", "closed")],
+        PROTECTED,
+    )
+    fresh = spark.createDataFrame(
+        [
+            (RUN_DAY, "pa_new_chen", "s_n", "Chen Jing", at(RUN_DAY, 9)),
+            (RUN_DAY, "pa_new_zw", "s_m", "张伟", at(RUN_DAY, 9)),
+        ],
+        FRESH,
+    )
+    crowd = [
+        live("pa_a", "chenjing", "s_a"),
+        live("pa_b", "Chen Jin", "s_b", status="suspended"),
+        live("pa_z1", "张伟", "s_z1"),
+        live("pa_z2", "张伟 2", "s_z2"),
+    ]
+    assert flagged(spark, fresh, protected, crowd) == {}
+    # One namesake fewer than `common_namesakes`: both names are distinctive again.
+    rows = flagged(spark, fresh, protected, crowd[1:3])
+    assert sorted(rows) == ["pa_new_chen", "pa_new_zw"]
+    evidence = json.loads(rows["pa_new_chen"]["evidence"])
+    assert (evidence["name_distinctive"], evidence["live_namesakes"]) == (True, 1)
+    assert "fewer than 2" in evidence["reason"]
+
+
+def test_live_namesakes_count_other_subjects_live_accounts_registered_before_the_day_once_each(spark):
+    pairs = spark.createDataFrame(
+        [(RUN_DAY, "pa_new", "s_new", "pa_closed", "s_closed", "chenjing")],
+        "run_date date, account_id string, subject_id string, match_id string, match_subject string, "
+        "match_normalised string",
+    )
+    snapshots = spark.createDataFrame(
+        [
+            live("pa_equal", "Chen Jing", "s_1"),
+            live("pa_near", "chen jin", "s_2"),
+            live("pa_same_subject_twice", "ＣＨＥＮＪＩＮＧ 3", "s_1"),
+            live("pa_suspended", "Chen Jingg", "s_3", status="suspended"),
+            live("pa_closed_too", "Chen Jing", "s_4", status="closed"),
+            live("pa_of_barred_subject", "Chen Jing", "s_closed"),
+            live("pa_of_new_subject", "Chen Jing", "s_new"),
+            live("pa_new", "Chen Jing", "s_new", registered_at=at(RUN_DAY, 9)),
+            live("pa_registered_today", "Chen Jing", "s_5", registered_at=at(RUN_DAY)),
+            live("pa_two_edits", "Chen Ji", "s_6"),
+            live("pa_other", "Wang Fang", "s_7"),
+            (RUN_DAY - timedelta(days=1), "pa_yesterday_only", "Chen Jing", "s_8", "active", LONG_AGO),
+        ],
+        LIVE,
+    )
+    rows = live_namesakes(pairs, snapshots, NameMatchSettings()).collect()
+    assert [tuple(row) for row in rows] == [(RUN_DAY, "pa_new", "pa_closed", 3)]
+
+
+def test_the_barred_accounts_own_subject_coming_back_is_flagged_even_under_a_common_name(spark):
+    protected = spark.createDataFrame(
+        [(RUN_DAY, "pa_haoran", "haoran", "s_h", "closed"), (RUN_DAY, "pa_zw", "张伟", "s_z", "closed")],
+        PROTECTED,
+    )
+    fresh = spark.createDataFrame(
+        [
+            (RUN_DAY, "pa_haoran88", "s_h", "haoran88", at(RUN_DAY, 9)),
+            (RUN_DAY, "pa_zw_back", "s_z", "张伟", at(RUN_DAY, 9)),
+            (RUN_DAY, "pa_stranger", "s_x", "haoran 12", at(RUN_DAY, 9)),
+        ],
+        FRESH,
+    )
+    crowd = [live("pa_z1", "张伟", "s_z1"), live("pa_z2", "张伟", "s_z2")]
+    rows = flagged(spark, fresh, protected, crowd)
+    assert sorted(rows) == ["pa_haoran88", "pa_zw_back"]
+    assert {row["severity"] for row in rows.values()} == {"high"}
+    evidence = json.loads(rows["pa_haoran88"]["evidence"])
+    assert evidence["name_distinctive"] is False
+    assert evidence["reason"].startswith("the barred account's own subject (the name alone is common: a letters-only")
+    [match] = evidence["matches"]
+    assert (match["account_id"], match["same_subject"], match["name_distinctive"]) == ("pa_haoran", True, False)
+    evidence = json.loads(rows["pa_zw_back"]["evidence"])
+    assert (evidence["name_distinctive"], evidence["live_namesakes"]) == (False, 2)
+    assert "2 other subjects' live accounts already bear it" in evidence["reason"]
+
+
+def test_a_common_match_is_kept_apart_from_the_distinctive_match_that_flags_the_account(spark):
+    protected = spark.createDataFrame(
+        [
+            (RUN_DAY, "pa_brand", "Lakeview Tea", "s_1", "closed"),
+            (RUN_DAY, "pa_common", "Lakeview Tee", "s_2", "closed"),
+        ],
+        PROTECTED,
+    )
+    fresh = spark.createDataFrame([(RUN_DAY, "pa_new", "s_n", "Lakeview Tea 1", at(RUN_DAY, 9))], FRESH)
+    # Two subjects already bear names one edit from "lakeviewtee" but two from "lakeviewtea".
+    crowd = [live("pa_x", "Lakeview Teex", "s_x"), live("pa_y", "Lakeview Tees", "s_y")]
+    [row] = flagged(spark, fresh, protected, crowd).values()
+    evidence = json.loads(row["evidence"])
+    assert [(m["account_id"], m["name_distinctive"]) for m in evidence["matches"]] == [("pa_brand", True)]
+    assert [(m["account_id"], m["live_namesakes"]) for m in evidence["common_matches"]] == [("pa_common", 2)]
+    assert evidence["common_matches"][0]["reason"].startswith("common name, not counted: 2 other subjects")
+    assert (row["severity"], row["score"]) == ("high", 1.0)
 
 
 # --- barred_names ------------------------------------------------------------------------------------------

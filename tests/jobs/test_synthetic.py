@@ -633,9 +633,60 @@ def test_only_the_planted_look_alikes_take_a_closed_or_buying_accounts_name(tiny
         for other, name in barred.items()
         if other != account_id and near(normalise_name(latest[account_id]["account_name"]), name)
     }
-    assert matched == {account_id for account_id, _ in tiny.truth.closed_name_reregistration}
+    planted = {account_id for account_id, _ in tiny.truth.closed_name_reregistration}
+    collisions = {account_id for account_id, _ in tiny.truth.common_name_collisions}
+    assert len(planted) == 5 and len(collisions) == 6 and not planted & collisions
+    assert matched == planted | collisions
     [negative] = tiny.truth.closed_name_negatives
     assert negative in fresh and negative not in matched
+
+
+def test_common_name_collisions_are_handles_with_a_counter_or_names_other_live_accounts_bear(tiny):
+    from jobs.names import normalise_name
+
+    latest = _latest_accounts(tiny)
+    public = {account_id: row for account_id, row in latest.items() if row["account_type"] == "public"}
+    closed = {account_id: row for account_id, row in public.items() if row["status"] == "closed"}
+
+    def near(a: str, b: str) -> bool:
+        return bool(a) and bool(b) and (a == b or _one_edit(a, b))
+
+    def namesake_subjects(name: str, *subjects: str) -> set[str]:
+        """Subjects of live accounts registered before the period that bear `name` or one an edit away."""
+        return {
+            row["subject_id"]
+            for row in public.values()
+            if row["status"] != "closed"
+            and _instant(row["registered_at"]).date() < START
+            and row["subject_id"] not in subjects
+            and near(normalise_name(row["account_name"]), normalise_name(name))
+        }
+
+    def closed_match(account_id: str) -> dict:
+        name = normalise_name(public[account_id]["account_name"])
+        [row] = [row for other, row in closed.items() if near(name, normalise_name(row["account_name"]))]
+        return row
+
+    handle = re.compile(r"^[a-z]{1,8}[0-9]+$")
+    kinds = Counter()
+    for account_id, day in tiny.truth.common_name_collisions:
+        row, source = public[account_id], closed_match(account_id)
+        assert _instant(row["registered_at"]).astimezone(PLATFORM_ZONE).date() == day
+        assert row["subject_id"] != source["subject_id"]
+        is_handle = bool(handle.match(row["account_name"])) and len(normalise_name(source["account_name"])) <= 8
+        crowded = len(namesake_subjects(source["account_name"], row["subject_id"], source["subject_id"])) >= 2
+        assert is_handle or crowded, row["account_name"]
+        kinds[(is_handle, crowded)] += 1
+    # Handles alone, crowded names alone, and a handle that is crowded too.
+    assert set(kinds) == {(True, False), (False, True), (True, True)}
+    kinds.clear()
+    for account_id, _ in tiny.truth.closed_name_reregistration:
+        row, source = public[account_id], closed_match(account_id)
+        same_subject = row["subject_id"] == source["subject_id"]
+        rare = len(namesake_subjects(source["account_name"], row["subject_id"], source["subject_id"])) < 2
+        assert same_subject or (rare and not handle.match(row["account_name"])), row["account_name"]
+        kinds[same_subject] += 1
+    assert kinds == {True: 1, False: 4}
 
 
 def _one_edit(a: str, b: str) -> bool:
@@ -742,10 +793,11 @@ def test_new_truth_fields_round_trip_and_default_to_empty_for_older_truth(tiny):
     assert truth.fake_follower_spike and truth.viral_days and truth.batch_registration
     older = json.loads(tiny.truth.to_json())
     new_fields = ("fake_follower_spike", "purchases", "fake_follower_drip", "viral_days", "batch_registration")
-    for name in (*new_fields, "batch_clusters", "batch_negatives"):
+    for name in (*new_fields, "batch_clusters", "batch_negatives", "common_name_collisions"):
         del older[name]
     loaded = PlantedTruth.from_json(json.dumps(older))
     assert (loaded.batch_registration, loaded.purchases, loaded.fake_follower_drip) == (frozenset(), [], {})
+    assert loaded.common_name_collisions == frozenset() and truth.common_name_collisions
     assert loaded.dormant_account == tiny.truth.dormant_account
 
 
