@@ -17,7 +17,7 @@ DELTA_JARS    := delta-spark_$(SPARK_MINOR)_2.13/$(DELTA_VERSION)/delta-spark_$(
 # No outbound telemetry; its heartbeat also races the ephemeral server's SQLite ("database is locked").
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
 
-.PHONY: setup jars browser demo test bench lint clean
+.PHONY: setup jars browser demo test bench faults lint clean
 
 setup: $(STAMPS)/installed jars
 
@@ -61,6 +61,10 @@ test: setup browser
 
 bench: setup
 	$(BIN)/python -m benchmarks.nightly
+
+# Kills a nightly run at Delta commits of each stage, reruns the day, compares every table (not part of test).
+faults: setup
+	$(BIN)/python -m benchmarks.faults
 
 lint: setup
 	$(BIN)/ruff check $(LINTED)
