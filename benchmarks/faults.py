@@ -34,6 +34,10 @@ from jobs.synthetic import TRUTH_FILE, PlantedTruth, PlatformSize, generate_plat
 
 BIN = Path(sys.executable).parent
 RUN_TIMEOUT_SECONDS = 1800
+# A run whose Spark JVM went away under it (on a crowded machine, killed for memory) logs one of these. Such an
+# attempt says nothing about the pipeline: it is made again from the start, and the attempts are reported.
+JVM_LOST = ("Connection refused", "Py4JNetworkError", "does not exist in the JVM", "Answer from Java side is empty")
+ATTEMPTS = 3
 POSITIONS = ("before", "after")
 DEFAULT_DAY = date(2026, 7, 16)
 # A table of each stage of a nightly run: ingest, findings, blacklist, tiers, detector state, the day's record.
@@ -62,6 +66,7 @@ class Outcome:
     written_before_kill: list[str] = field(default_factory=list)
     rerun_returncode: int | None = None
     differing_after_rerun: list[str] = field(default_factory=list)
+    attempts: int = 0
     seconds: float = 0.0
 
     @property
@@ -87,6 +92,10 @@ def _run(command: list[str], env: dict[str, str], log: Path) -> int:
         if returncode is None:
             returncode = process.wait()
     return returncode
+
+
+def _jvm_lost(returncode: int, expected: int, log: Path) -> bool:
+    return returncode != expected and any(sign in log.read_text(errors="replace") for sign in JVM_LOST)
 
 
 def _log_commits(table_dir: Path) -> int:
@@ -175,7 +184,9 @@ def main() -> None:
     (root / "logs").mkdir(parents=True, exist_ok=True)
     # Like the tests' Spark: one shuffle partition is quicker on a tiny lake and gives the same tables.
     config = root / "accountwatch.toml"
-    config.write_text("[spark]\nshuffle_partitions = 1\n")
+    # Like the tests' Spark: one shuffle partition is quicker on a tiny lake and gives the same tables; 2g is
+    # plenty for it and leaves room for the campaign's own JVM and for other work on the machine.
+    config.write_text('[spark]\nshuffle_partitions = 1\ndriver_memory = "2g"\n')
     env = {k: v for k, v in os.environ.items() if k not in (FAULT_AT_VARIABLE, FAULT_TRACE_VARIABLE)}
     env.setdefault(PII_KEY_VARIABLE, local_demo_key(root).decode())
     # A Prefect home of its own: the runs' temporary servers keep their SQLite apart from any other Prefect use.
@@ -185,10 +196,13 @@ def main() -> None:
     started = time.monotonic()
     landing, day, before = _prepare(root, args.seed, args.day, env, config)
 
-    def nightly(lake_dir: Path, label: str, extra: dict[str, str]) -> int:
+    def nightly(lake_dir: Path, label: str, extra: dict[str, str], expected: int = 0) -> tuple[int, bool]:
+        """The run's return code, and whether its JVM was lost (then the attempt tells nothing)."""
         command = [str(BIN / "accountwatch"), "run", "--date", day.isoformat(), "--landing", str(landing)]
         command += ["--lake", str(lake_dir), "--config", str(config)]
-        return _run(command, {**env, **extra}, root / "logs" / f"{label}.log")
+        log = root / "logs" / f"{label}.log"
+        returncode = _run(command, {**env, **extra}, log)
+        return returncode, _jvm_lost(returncode, expected, log)
 
     reference_dir, trace = root / "lake-reference", root / "reference-commits.tsv"
     made, marker = {"seed": args.seed, "day": day.isoformat()}, root / "reference.json"
@@ -196,11 +210,16 @@ def main() -> None:
         print(f"reference: the nightly run of {day} made earlier, in {reference_dir}", flush=True)
     else:
         marker.unlink(missing_ok=True)
-        shutil.rmtree(reference_dir, ignore_errors=True)
-        shutil.copytree(before, reference_dir)
-        trace.unlink(missing_ok=True)
         print(f"reference: the nightly run of {day}, uninterrupted", flush=True)
-        if nightly(reference_dir, "reference", {FAULT_TRACE_VARIABLE: str(trace)}) != 0:
+        for attempt in range(1, ATTEMPTS + 1):
+            shutil.rmtree(reference_dir, ignore_errors=True)
+            shutil.copytree(before, reference_dir)
+            trace.unlink(missing_ok=True)
+            returncode, lost = nightly(reference_dir, "reference", {FAULT_TRACE_VARIABLE: str(trace)})
+            if not lost:
+                break
+            print(f"    attempt {attempt}: the run's Spark JVM went away; once more", flush=True)
+        if returncode != 0:
             raise SystemExit(f"the reference run failed; see {root / 'logs' / 'reference.log'}")
         marker.write_text(json.dumps(made))
     commits = _read_trace(trace)
@@ -228,12 +247,18 @@ def main() -> None:
         print(f"[{index}/{len(points)}] kill {outcome.where}", flush=True)
         point_started = time.monotonic()
         lake_dir = root / f"lake-fault-{point.replace(':', '-')}"
-        shutil.rmtree(lake_dir, ignore_errors=True)
-        shutil.copytree(before, lake_dir)
         label = f"fault-{point.replace(':', '-')}"
-        outcome.killed_returncode = nightly(lake_dir, f"{label}-killed", {FAULT_AT_VARIABLE: point})
-        outcome.written_before_kill = sorted(_gained_commits(before, lake_dir))
-        outcome.rerun_returncode = nightly(lake_dir, f"{label}-rerun", {})
+        for outcome.attempts in range(1, ATTEMPTS + 1):
+            shutil.rmtree(lake_dir, ignore_errors=True)
+            shutil.copytree(before, lake_dir)
+            killed = {FAULT_AT_VARIABLE: point}
+            outcome.killed_returncode, lost = nightly(lake_dir, f"{label}-killed", killed, -signal.SIGKILL)
+            if not lost:
+                outcome.written_before_kill = sorted(_gained_commits(before, lake_dir))
+                outcome.rerun_returncode, lost = nightly(lake_dir, f"{label}-rerun", {})
+            if not lost:
+                break
+            print(f"    attempt {outcome.attempts}: a run's Spark JVM went away; the point once more", flush=True)
         outcome.differing_after_rerun = differing_tables(Lake(spark, lake_dir, settings), expected)
         outcome.seconds = round(time.monotonic() - point_started, 1)
         print(
@@ -257,13 +282,15 @@ def main() -> None:
         "faults": len(outcomes),
         "survived": survived,
         "tables_differing_after_rerun": differing,
+        "attempts_repeated_for_a_lost_jvm": sum(outcome.attempts - 1 for outcome in outcomes),
         "minutes": round((time.monotonic() - started) / 60, 1),
         "outcomes": [asdict(outcome) for outcome in outcomes],
     }
     (root / "faults.json").write_text(json.dumps(summary, indent=2))
     print(
         f"faults survived: {survived}/{len(outcomes)}; tables differing after the rerun: {differing} "
-        f"(of {len(outcomes) * len(TABLES)} table comparisons); {summary['minutes']} min; details in "
+        f"(of {len(outcomes) * len(TABLES)} table comparisons); {summary['minutes']} min, "
+        f"{summary['attempts_repeated_for_a_lost_jvm']} attempts repeated for a lost JVM; details in "
         f"{root / 'faults.json'}"
     )
     if survived != len(outcomes):
