@@ -1,7 +1,7 @@
 """Fault campaign: SIGKILL a nightly run at chosen Delta commits, rerun the day, compare every table.
 
 python -m benchmarks.faults [--root data/faults] [--seed 11] [--day 2026-07-16] [--at 3:before,17:after] [--keep]
-                            [--reuse-reference]
+                            [--resume]
 
 On the tiny synthetic platform: backfill every day before --day (by default a day whose run lists an account on
 the blacklist, so that it writes every stage's tables), then run that day once uninterrupted (the reference; it
@@ -94,6 +94,10 @@ def _run(command: list[str], env: dict[str, str], log: Path) -> int:
     return returncode
 
 
+def _outcome(line: str) -> Outcome:
+    return Outcome(**json.loads(line))
+
+
 def _jvm_lost(returncode: int, expected: int, log: Path) -> bool:
     return returncode != expected and any(sign in log.read_text(errors="replace") for sign in JVM_LOST)
 
@@ -178,7 +182,7 @@ def main() -> None:
     parser.add_argument("--day", type=date.fromisoformat, default=DEFAULT_DAY, help="the day to fault (YYYY-MM-DD)")
     parser.add_argument("--at", help="comma-separated points <commit>:<before|after> instead of the default set")
     parser.add_argument("--keep", action="store_true", help="keep every faulted lake, not only those that differ")
-    parser.add_argument("--reuse-reference", action="store_true", help="reuse the uninterrupted run of an earlier call")
+    parser.add_argument("--resume", action="store_true", help="go on from where an interrupted campaign stopped")
     args = parser.parse_args()
     root = args.root.absolute()
     (root / "logs").mkdir(parents=True, exist_ok=True)
@@ -206,7 +210,7 @@ def main() -> None:
 
     reference_dir, trace = root / "lake-reference", root / "reference-commits.tsv"
     made, marker = {"seed": args.seed, "day": day.isoformat()}, root / "reference.json"
-    if args.reuse_reference and marker.exists() and json.loads(marker.read_text()) == made:
+    if args.resume and marker.exists() and json.loads(marker.read_text()) == made:
         print(f"reference: the nightly run of {day} made earlier, in {reference_dir}", flush=True)
     else:
         marker.unlink(missing_ok=True)
@@ -241,8 +245,18 @@ def main() -> None:
     settings = load_settings(str(config))
     spark = get_spark(settings, app_name="accountwatch-faults")
     expected = lake_rows(Lake(spark, reference_dir, settings))
+    # Each point's outcome is kept as it is known, so that --resume can go on after the campaign is stopped.
+    done, finished = root / "outcomes.jsonl", {}
+    if args.resume and done.exists():
+        finished = {outcome.point: outcome for outcome in map(_outcome, done.read_text().splitlines())}
+    else:
+        done.unlink(missing_ok=True)
     outcomes = []
     for index, point in enumerate(points, start=1):
+        if point in finished:
+            print(f"[{index}/{len(points)}] {point}: done earlier, survived: {finished[point].survived}", flush=True)
+            outcomes.append(finished[point])
+            continue
         outcome = Outcome(point, _where(point, commits))
         print(f"[{index}/{len(points)}] kill {outcome.where}", flush=True)
         point_started = time.monotonic()
@@ -271,6 +285,8 @@ def main() -> None:
         if outcome.survived and not args.keep:
             shutil.rmtree(lake_dir)
         outcomes.append(outcome)
+        with open(done, "a") as kept:
+            kept.write(json.dumps(asdict(outcome)) + "\n")
 
     survived = sum(outcome.survived for outcome in outcomes)
     differing = sum(len(outcome.differing_after_rerun) for outcome in outcomes)
@@ -284,6 +300,7 @@ def main() -> None:
         "tables_differing_after_rerun": differing,
         "attempts_repeated_for_a_lost_jvm": sum(outcome.attempts - 1 for outcome in outcomes),
         "minutes": round((time.monotonic() - started) / 60, 1),
+        "minutes_of_the_points": round(sum(outcome.seconds for outcome in outcomes) / 60, 1),
         "outcomes": [asdict(outcome) for outcome in outcomes],
     }
     (root / "faults.json").write_text(json.dumps(summary, indent=2))
