@@ -17,7 +17,7 @@ DELTA_JARS    := delta-spark_$(SPARK_MINOR)_2.13/$(DELTA_VERSION)/delta-spark_$(
 # No outbound telemetry; its heartbeat also races the ephemeral server's SQLite ("database is locked").
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
 
-.PHONY: setup jars browser demo test test-fast bench lint clean
+.PHONY: setup jars browser demo test test-fast bench faults lint clean
 
 setup: $(STAMPS)/installed $(STAMPS)/prefect-db jars
 
@@ -74,6 +74,10 @@ test-fast: setup
 
 bench: setup
 	$(BIN)/python -m benchmarks.nightly
+
+# Kills a nightly run at Delta commits of each stage, reruns the day, compares every table (not part of test).
+faults: setup
+	$(BIN)/python -m benchmarks.faults
 
 lint: setup
 	$(BIN)/ruff check $(LINTED)

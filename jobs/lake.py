@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -64,6 +66,28 @@ SOURCE_TABLES = (
 )
 # Delta attaches this session setting to every commit as its userMetadata.
 COMMIT_METADATA_CONF = "spark.databricks.delta.commitInfo.userMetadata"
+
+# Fault-injection hook for the fault campaign (benchmarks/faults.py); both variables unset, it does nothing.
+# ACCOUNTWATCH_FAULT_AT="<n>:before" (or "<n>:after") SIGKILLs the process right before (after) its n-th Delta
+# commit; ACCOUNTWATCH_FAULT_TRACE=<file> appends each commit's number, operation and table to the file.
+FAULT_AT_VARIABLE = "ACCOUNTWATCH_FAULT_AT"
+FAULT_TRACE_VARIABLE = "ACCOUNTWATCH_FAULT_TRACE"
+_commits_seen = 0
+
+
+def fault_point(operation: str, name: str, position: str) -> None:
+    """Count a Delta commit and, when the fault campaign asks for it, kill the process at it (see FAULT_AT)."""
+    global _commits_seen
+    fault_at, trace = os.environ.get(FAULT_AT_VARIABLE), os.environ.get(FAULT_TRACE_VARIABLE)
+    if not fault_at and not trace:
+        return
+    if position == "before":
+        _commits_seen += 1
+    elif trace:
+        with open(trace, "a") as handle:
+            handle.write(f"{_commits_seen}\t{operation}\t{name}\n")
+    if fault_at == f"{_commits_seen}:{position}":
+        os.kill(os.getpid(), signal.SIGKILL)
 
 
 def between(column: str, start: date, end: date) -> str:
@@ -162,6 +186,7 @@ class Lake:
     def replace(self, name: str, rows: DataFrame, predicate: str) -> None:
         """Atomically replace the rows matching `predicate` with `rows` (one commit)."""
         self.ensure(name)
+        fault_point("replace", name, "before")
         (
             rows.select(*[field.name for field in TABLES[name].schema])
             .write.format("delta")
@@ -169,6 +194,7 @@ class Lake:
             .option("replaceWhere", predicate)
             .save(self.path(name))
         )
+        fault_point("replace", name, "after")
 
     def upsert(
         self,
@@ -199,4 +225,6 @@ class Lake:
             merge = merge.whenMatchedUpdateAll(condition=update_when)
         if delete_unmatched_where:
             merge = merge.whenNotMatchedBySourceDelete(condition=delete_unmatched_where.replace("{t}", "target"))
+        fault_point("upsert", name, "before")
         merge.execute()
+        fault_point("upsert", name, "after")

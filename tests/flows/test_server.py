@@ -17,6 +17,7 @@ import pytest
 import yaml
 from pyspark.sql import functions as F
 
+from benchmarks.tables import table_rows
 from flows.deployments import BACKFILL, NIGHTLY, build_deployments
 from jobs.config import load_settings
 from jobs.lake import TABLES, Lake
@@ -24,20 +25,12 @@ from tests.conftest import BEFORE_LAST_DAY
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
-# Columns that record when a run happened rather than what it found.
-RUN_TIME_COLUMNS = {"blacklist": ("changed_at",)}
 
 
 def _fresh_copy(platform_run, folder: Path) -> tuple[Path, Path]:
     _, lake, _ = platform_run
     shutil.copytree(lake.root.parent / BEFORE_LAST_DAY, folder)
     return lake.root.parent / "landing", folder
-
-
-def _content(lake: Lake, name: str) -> list[tuple]:
-    dropped = RUN_TIME_COLUMNS.get(name, ())
-    rows = lake.read(name).drop(*dropped).collect()
-    return sorted((tuple(row) for row in rows), key=repr)
 
 
 def _free_port() -> int:
@@ -227,7 +220,7 @@ def test_rerunning_a_killed_day_leaves_the_tables_of_an_uninterrupted_run(platfo
     _, uninterrupted, _ = platform_run
     for name in TABLES:
         if name != "exports":
-            assert _content(served_rerun.lake, name) == _content(uninterrupted, name), name
+            assert table_rows(served_rerun.lake, name) == table_rows(uninterrupted, name), name
 
 
 def _rows(frame) -> list[tuple]:
