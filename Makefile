@@ -62,11 +62,10 @@ browser:
 demo: setup
 	$(BIN)/accountwatch demo
 
-# Two workers, one per core; each module (and every user of the shared synthetic platform) stays in one worker,
-# so its fixtures are built once.
+# Two workers, one per core; each test file stays in one worker, so its module fixtures are built once.
 PYTEST_WORKERS ?= 2
 test: setup browser
-	$(BIN)/python -m pytest -q --durations=15 -n $(PYTEST_WORKERS) --dist loadgroup tests
+	$(BIN)/python -m pytest -q --durations=15 -n $(PYTEST_WORKERS) --dist loadfile tests
 
 # The inner loop: unit tests on literal frames, no flows, no landing folders.
 test-fast: setup

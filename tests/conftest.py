@@ -50,18 +50,16 @@ INTEGRATION_MODULES = frozenset(
         "test_cli_csv",
     }
 )
-# Session fixtures that build a whole platform: every test using one runs in the same xdist worker, so it is built once.
+# Session fixtures that build a whole platform: a test using one is an integration test wherever it lives.
 SHARED_PLATFORM_FIXTURES = ("platform_run",)
 
 
 def pytest_collection_modifyitems(config, items) -> None:
-    """Mark integration tests, and keep each module (and every user of the shared platform) in one xdist worker."""
+    """Mark the integration tests (left out by `make test-fast`)."""
     for item in items:
         module = item.module.__name__.rsplit(".", 1)[-1]
         if module in INTEGRATION_MODULES or any(name in item.fixturenames for name in SHARED_PLATFORM_FIXTURES):
             item.add_marker(pytest.mark.integration)
-        shared = next((name for name in SHARED_PLATFORM_FIXTURES if name in item.fixturenames), None)
-        item.add_marker(pytest.mark.xdist_group(shared or item.module.__name__))
 
 
 @pytest.fixture(scope="session")
