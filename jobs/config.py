@@ -178,6 +178,7 @@ class NameMatchSettings:
     min_near_length: PositiveCount = 4
     common_namesakes: PositiveCount = 2
     max_handle_length: Count = 8
+    min_distinctive_length: PositiveCount = 3
 
 
 class _Section(BaseModel):

@@ -216,7 +216,9 @@ def name_reregistrations(
         )
         length = F.length("match_normalised")
         crowded = F.col("live_namesakes") >= settings.common_namesakes
-        distinctive = ~handle & ~crowded
+        # One or two characters (张伟, a bare initial pair) are personal names or initials many people share.
+        too_short = length < settings.min_distinctive_length
+        distinctive = ~handle & ~crowded & ~too_short
         same_subject = F.coalesce(F.col("match_subject") == F.col("subject_id"), F.lit(False))
         common_because = F.concat_ws(
             "; ",
@@ -226,6 +228,14 @@ def name_reregistrations(
                     "a letters-only name of %d characters (at most %d) taken with a counter, like a personal handle",
                     F.length(match_letters),
                     F.lit(settings.max_handle_length),
+                ),
+            ),
+            F.when(
+                too_short,
+                F.format_string(
+                    "%d characters after normalising (fewer than %d), like a common personal name",
+                    length,
+                    F.lit(settings.min_distinctive_length),
                 ),
             ),
             F.when(

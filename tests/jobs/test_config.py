@@ -15,8 +15,8 @@ from schemas.findings import DETECTORS, SEVERITIES
 from schemas.landing import SUBJECT_TYPES
 
 # The digest evidence bundles record for the built-in defaults: a change to it must be deliberate (it changed with
-# closed_name_reregistration/2 and its two thresholds).
-DEFAULTS_DIGEST = "bd4e13686f2aff610d2c020384a963915323d47f1feb9091382c6dd5668433ab"
+# closed_name_reregistration/2 and its three thresholds).
+DEFAULTS_DIGEST = "57ed1f9559e17103cd1b3c866942d52b7394117e9130373030fa4d41763a3e39"
 
 
 def schema_keys(kind: Any = ConfigFile, prefix: str = "") -> set[str]:

@@ -213,7 +213,7 @@ def test_name_reregistrations_match_equal_names_high_and_one_edit_medium(spark):
             (RUN_DAY, "pa_old_daily", "Daily News", "s_1", "closed"),
             (RUN_DAY, "pa_old_daily_2", "Daily Newsy", "s_8", "blacklisted"),
             (RUN_DAY, "pa_old_tech", "Tech Review", "s_2", "blacklisted"),
-            (RUN_DAY, "pa_short", "ab", "s_3", "closed"),
+            (RUN_DAY, "pa_short", "xyz", "s_3", "closed"),
             (RUN_DAY, "pa_abc", "abc", "s_4", "closed"),
             (yesterday, "pa_yesterday", "Morning Post", "s_5", "closed"),
             (RUN_DAY, "pa_self", "Self Name", "s_6", "closed"),
@@ -226,7 +226,7 @@ def test_name_reregistrations_match_equal_names_high_and_one_edit_medium(spark):
         [
             (RUN_DAY, "pa_copy", "s_9", "Ｄａｉｌｙ News 2", at(RUN_DAY, 9)),
             (RUN_DAY, "pa_near", "s_2", "Tech Reviews", at(RUN_DAY, 9)),
-            (RUN_DAY, "pa_short_copy", "s_11", "AB", at(RUN_DAY, 9)),
+            (RUN_DAY, "pa_short_copy", "s_11", "XYZ", at(RUN_DAY, 9)),
             (RUN_DAY, "pa_short_near", "s_12", "abd", at(RUN_DAY, 9)),
             (RUN_DAY, "pa_two_edits", "s_13", "Garden Lifts", at(RUN_DAY, 9)),
             (RUN_DAY, "pa_near_other", "s_16", "Garden Lif", at(RUN_DAY, 9)),
@@ -283,6 +283,26 @@ def test_a_short_letters_only_name_taken_with_a_counter_is_a_common_handle_and_n
     assert flagged(spark, fresh, protected) == {}
 
 
+def test_a_two_character_name_is_a_common_personal_name_and_only_its_own_subject_is_flagged(spark):
+    protected = spark.createDataFrame(
+        [(RUN_DAY, "pa_zhangwei", "张伟", "s_1", "closed"), (RUN_DAY, "pa_three", "张伟华", "s_2", "closed")],
+        PROTECTED,
+    )
+    fresh = spark.createDataFrame(
+        [
+            (RUN_DAY, "pa_stranger", "s_11", "张伟 1", at(RUN_DAY, 9)),
+            (RUN_DAY, "pa_returning", "s_1", "张伟 2", at(RUN_DAY, 9)),
+            (RUN_DAY, "pa_three_copy", "s_12", "张伟华 3", at(RUN_DAY, 9)),
+        ],
+        FRESH,
+    )
+    rows = flagged(spark, fresh, protected)
+    assert sorted(rows) == ["pa_returning", "pa_three_copy"]
+    evidence = json.loads(rows["pa_returning"]["evidence"])
+    assert evidence["name_distinctive"] is False
+    assert "2 characters after normalising (fewer than 3)" in evidence["reason"]
+
+
 def test_a_long_or_non_letter_name_or_one_taken_without_a_counter_is_distinctive_and_flagged(spark):
     protected = spark.createDataFrame(
         [
@@ -322,21 +342,21 @@ def test_a_long_or_non_letter_name_or_one_taken_without_a_counter_is_distinctive
 
 def test_a_name_other_subjects_live_accounts_already_bear_is_common_and_not_flagged(spark):
     protected = spark.createDataFrame(
-        [(RUN_DAY, "pa_chen", "Chen Jing", "s_c", "closed"), (RUN_DAY, "pa_zw", "张伟", "s_z", "closed")],
+        [(RUN_DAY, "pa_chen", "Chen Jing", "s_c", "closed"), (RUN_DAY, "pa_zw", "张伟华", "s_z", "closed")],
         PROTECTED,
     )
     fresh = spark.createDataFrame(
         [
             (RUN_DAY, "pa_new_chen", "s_n", "Chen Jing", at(RUN_DAY, 9)),
-            (RUN_DAY, "pa_new_zw", "s_m", "张伟", at(RUN_DAY, 9)),
+            (RUN_DAY, "pa_new_zw", "s_m", "张伟华", at(RUN_DAY, 9)),
         ],
         FRESH,
     )
     crowd = [
         live("pa_a", "chenjing", "s_a"),
         live("pa_b", "Chen Jin", "s_b", status="suspended"),
-        live("pa_z1", "张伟", "s_z1"),
-        live("pa_z2", "张伟 2", "s_z2"),
+        live("pa_z1", "张伟华", "s_z1"),
+        live("pa_z2", "张伟华 2", "s_z2"),
     ]
     assert flagged(spark, fresh, protected, crowd) == {}
     # One namesake fewer than `common_namesakes`: both names are distinctive again.
