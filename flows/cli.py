@@ -75,6 +75,7 @@ def _known_errors() -> tuple[type[BaseException], ...]:
     from jobs.config import ConfigError
     from jobs.evidence import ExportError
     from jobs.ingest import QuarantineThresholdError
+    from jobs.lake import LakeError
     from jobs.landing import LandingError
     from jobs.pii import MissingPiiKeyError
     from jobs.report import ReportError
@@ -94,6 +95,7 @@ def _known_errors() -> tuple[type[BaseException], ...]:
         DataQualityError,
         MissingPiiKeyError,
         SparkSetupError,
+        LakeError,
     )
 
 
@@ -111,11 +113,12 @@ def _print_ingest(result: dict) -> None:
     from jobs.ingest import reasons_in_order
 
     table = Table(title="Ingest")
-    for column in ("table", "files", "rows landed", "rows loaded", "quarantined (by reason)"):
+    for column in ("table", "files", "rows landed", "rows loaded", "re-delivered", "quarantined (by reason)"):
         table.add_column(column)
     for name, load in result.items():
         reasons = ", ".join(f"{reason} {count}" for reason, count in reasons_in_order(load["quarantined"])) or "-"
-        table.add_row(name, str(load["files"]), str(load["landed"]), str(load["loaded"]), reasons)
+        landed, loaded, again = (str(load[key]) for key in ("landed", "loaded", "redelivered"))
+        table.add_row(name, str(load["files"]), landed, loaded, again, reasons)
     console.print(table)
 
 
