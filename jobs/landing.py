@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import os
+import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import reduce
@@ -18,6 +19,7 @@ from schemas.landing import LandingTable
 
 FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".json": "jsonl", ".parquet": "parquet"}
 CORRUPT = "_corrupt_record"
+BLANK_LINE = "_blank_line"
 # Parquet native timestamps become ISO strings with their offset, so every format parses the same way.
 ISO_WITH_OFFSET = "yyyy-MM-dd'T'HH:mm:ss.SSSSSSXXX"
 ISO_LOCAL = "yyyy-MM-dd'T'HH:mm:ss.SSSSSS"
@@ -45,6 +47,25 @@ def days_between(start: date, end: date) -> list[date]:
     return [start + timedelta(days=offset) for offset in range((end - start).days + 1)]
 
 
+DAY_FOLDER = re.compile(r"date=(\d{4}-\d{2}-\d{2})")
+
+
+def check_day_folders(landing: Path, table: str) -> None:
+    """Fail naming the first folder of `table` whose name is not `date=YYYY-MM-DD` with a real date."""
+    table_folder = Path(landing).absolute() / table
+    if not table_folder.is_dir():
+        return
+    for path in sorted(table_folder.iterdir()):
+        if path.name.startswith((".", "_")) or not path.is_dir():
+            continue
+        # Rows in a folder that names no day would never be loaded, and no run would say so.
+        match = DAY_FOLDER.fullmatch(path.name)
+        try:
+            date.fromisoformat(match.group(1) if match else "")
+        except ValueError:
+            raise LandingError(f"{path}: not a day folder (expected date=YYYY-MM-DD with a real date)") from None
+
+
 def list_day_files(landing: Path, table: str, day: date) -> list[LandingFile]:
     """The data files of one table's folder for `day`; hidden and marker files are ignored."""
     # The JVM resolves relative paths against its own working folder, not Python's.
@@ -54,7 +75,11 @@ def list_day_files(landing: Path, table: str, day: date) -> list[LandingFile]:
     found = []
     for path in sorted(folder.iterdir()):
         # Hidden and marker files (_SUCCESS) carry no rows, and neither does an empty file.
-        if path.name.startswith((".", "_")) or not path.is_file() or path.stat().st_size == 0:
+        if path.name.startswith((".", "_")):
+            continue
+        if path.is_symlink() and not path.exists():
+            raise LandingError(f"{path}: a symbolic link to {os.readlink(path)}, which does not exist")
+        if not path.is_file() or path.stat().st_size == 0:
             continue
         file_format = FORMATS.get(path.suffix.lower())
         if file_format is None:
@@ -97,12 +122,34 @@ def _with_contract_columns(frame: DataFrame, table: LandingTable) -> DataFrame:
         (F.col(f"`{name}`") if name in present else F.lit(None).cast("string")).alias(name) for name in table.columns
     ]
     corrupt = F.col(CORRUPT) if CORRUPT in present else F.lit(None).cast("string")
+    blank_line = F.col(BLANK_LINE) if BLANK_LINE in present else F.lit(False)
     file_path = F.col("_metadata.file_path")
     return frame.select(
         *columns,
         corrupt.alias(CORRUPT),
         file_path.alias("source_file"),
         F.monotonically_increasing_id().alias("_read_order"),
+        blank_line.alias(BLANK_LINE),
+    )
+
+
+def _json_lines(spark: SparkSession, table: LandingTable, files: list[LandingFile]) -> DataFrame:
+    """JSON Lines files line by line: a line is one object, parsed in the JVM; any other line is a corrupt record."""
+    # Spark's JSON reader drops blank lines (shifting later line numbers) and splits a line holding an array
+    # into rows, so each line is read as text and only an object is parsed.
+    lines = spark.read.text([str(f.path) for f in files])
+    line = F.regexp_replace(F.col("value"), "^\ufeff", "")
+    is_object = line.rlike(r"^\s*\{")
+    parsed = F.from_json(
+        F.when(is_object, line),
+        _string_schema(list(table.columns)),
+        {"mode": "PERMISSIVE", "columnNameOfCorruptRecord": CORRUPT},
+    )
+    return lines.select(
+        *[parsed[name].alias(name) for name in table.columns],
+        F.when(is_object, parsed[CORRUPT]).otherwise(line).alias(CORRUPT),
+        line.rlike(r"^\s*$").alias(BLANK_LINE),
+        "_metadata",
     )
 
 
@@ -134,6 +181,8 @@ def _parquet_value_as_string(column: Column, type_name: str, nanos_with_zone: bo
 def read_landing(spark: SparkSession, table: LandingTable, files: list[LandingFile]) -> DataFrame | None:
     """Every row of `files` as strings with source_file, source_row (1-based within the file) and ingest_date.
 
+    source_row is the data row of a CSV file, the line of a JSON Lines file and the row of a Parquet file.
+
     Returns None when there are no files.
     """
     if not files:
@@ -164,13 +213,7 @@ def read_landing(spark: SparkSession, table: LandingTable, files: list[LandingFi
         )
         frames.append(_with_contract_columns(frame, table))
     if jsonl_files:
-        frame = (
-            spark.read.schema(_string_schema(list(table.columns)))
-            .option("mode", "PERMISSIVE")
-            .option("columnNameOfCorruptRecord", CORRUPT)
-            .json([str(f.path) for f in jsonl_files])
-        )
-        frames.append(_with_contract_columns(frame, table))
+        frames.append(_with_contract_columns(_json_lines(spark, table, jsonl_files), table))
     zone = spark.conf.get("spark.sql.session.timeZone") or "UTC"
     for layout, group in parquet_groups.items():
         frame = spark.read.parquet(*[str(f.path) for f in group])
@@ -190,5 +233,7 @@ def read_landing(spark: SparkSession, table: LandingTable, files: list[LandingFi
         rows.withColumn("source_file", F.url_decode(F.regexp_replace("source_file", "^file:(//)?", "")))
         .withColumn("ingest_date", date_of_file[F.col("source_file")])
         .withColumn("source_row", F.row_number().over(in_file_order).cast("long"))
-        .drop("_read_order")
+        # Numbered first, so a blank line still counts: a JSON Lines row number is its line in the file.
+        .where(~F.col(BLANK_LINE))
+        .drop("_read_order", BLANK_LINE)
     )
