@@ -77,6 +77,7 @@ def _known_errors() -> tuple[type[BaseException], ...]:
     from jobs.config import ConfigError
     from jobs.evidence import ExportError
     from jobs.ingest import QuarantineThresholdError
+    from jobs.lake import LakeError
     from jobs.landing import LandingError
     from jobs.pii import MissingPiiKeyError, PiiKeyMismatchError
     from jobs.purge import PurgeError
@@ -100,6 +101,7 @@ def _known_errors() -> tuple[type[BaseException], ...]:
         PiiKeyMismatchError,
         PurgeError,
         SparkSetupError,
+        LakeError,
     )
 
 
@@ -117,11 +119,12 @@ def _print_ingest(result: dict) -> None:
     from jobs.ingest import reasons_in_order
 
     table = Table(title="Ingest")
-    for column in ("table", "files", "rows landed", "rows loaded", "quarantined (by reason)"):
+    for column in ("table", "files", "rows landed", "rows loaded", "re-delivered", "quarantined (by reason)"):
         table.add_column(column)
     for name, load in result.items():
         reasons = ", ".join(f"{reason} {count}" for reason, count in reasons_in_order(load["quarantined"])) or "-"
-        table.add_row(name, str(load["files"]), str(load["landed"]), str(load["loaded"]), reasons)
+        landed, loaded, again = (str(load[key]) for key in ("landed", "loaded", "redelivered"))
+        table.add_row(name, str(load["files"]), landed, loaded, again, reasons)
     console.print(table)
 
 

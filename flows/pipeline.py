@@ -19,6 +19,7 @@ from flows.runtime import LakeBusyError, open_lake, writer_lock
 from jobs.config import ConfigError, load_settings
 from jobs.detect import detect_range
 from jobs.ingest import QuarantineThresholdError, ingest_range
+from jobs.lake import LakeError
 from jobs.landing import LandingError
 from jobs.pii import MissingPiiKeyError, PiiKeyMismatchError, pii_key_from_environment
 from jobs.spark import SparkSetupError
@@ -37,6 +38,7 @@ NOT_RETRIED = (
     ConfigError,
     SparkSetupError,
     LakeBusyError,
+    LakeError,
 )
 
 
@@ -74,6 +76,7 @@ def ingest_task(landing: str, lake_dir: str, config_file: str | None, start: str
             "landed": load.rows_landed,
             "loaded": load.rows_loaded,
             "quarantined": load.quarantined_by_reason,
+            "redelivered": load.redelivered,
         }
         for name, load in report.tables.items()
     }

@@ -12,12 +12,21 @@ from pyspark.sql import functions as F
 from expectations import runner as quality
 from jobs.config import Settings
 from jobs.lake import TABLES, Lake, between
-from jobs.landing import CORRUPT, LandingError, LandingFile, days_between, list_day_files, read_landing
+from jobs.landing import (
+    CORRUPT,
+    LandingError,
+    LandingFile,
+    check_day_folders,
+    days_between,
+    list_day_files,
+    read_landing,
+)
 from jobs.pii import PHONE_PATTERN, check_pii_key, masked_phones, phone_block, phone_pseudonym
 from schemas.landing import (
     ACCOUNTS,
     AUDIENCE_EVENT_TYPES,
     ENGAGEMENT,
+    MAX_COUNT,
     PUBLIC_ACCOUNT_REQUIRED,
     QUARANTINE_REASONS,
     SUBSCRIPTIONS,
@@ -39,6 +48,8 @@ class TableLoad:
     rows_landed: int = 0
     rows_loaded: int = 0
     quarantined_by_reason: dict[str, int] = field(default_factory=dict)
+    # Rows identical to one already loaded or delivered earlier: the same row again, so neither loaded nor bad.
+    redelivered: int = 0
 
 
 @dataclass
@@ -88,10 +99,17 @@ def judge_rows(table: LandingTable, max_late_days: int) -> Callable[[DataFrame],
             typed = typed.withColumn(
                 "_count", F.when(_blank(F.col("count")), F.lit(1)).otherwise(F.trim(F.col("count")).try_cast("long"))
             )
-            checks.append(_problem(F.col("_count").isNull() | (F.col("_count") < 1), "invalid_count", "count"))
+            out_of_range = F.col("_count").isNull() | ~F.col("_count").between(1, MAX_COUNT)
+            checks.append(_problem(out_of_range, "invalid_count", "count"))
+        after_next_day = F.to_timestamp(F.date_add(F.col("ingest_date"), 2))
+        if not table.is_event_table:
+            # A time the platform cannot have exported yet (year 9999) would make the row the account's state forever.
+            checks += [
+                _problem(F.col(f"_{name}") >= after_next_day, "timestamp_out_of_window", name)
+                for name in table.timestamps
+            ]
         if table.is_event_table:
             earliest = F.to_timestamp(F.date_sub(F.col("ingest_date"), max_late_days))
-            after_next_day = F.to_timestamp(F.date_add(F.col("ingest_date"), 2))
             out_of_window = (F.col("_event_ts") < earliest) | (F.col("_event_ts") >= after_next_day)
             checks.append(_problem(out_of_window, "event_ts_out_of_window", "event_ts"))
         return typed.withColumn("problems", F.filter(F.array(*checks), lambda problem: problem.isNotNull()))
@@ -99,21 +117,45 @@ def judge_rows(table: LandingTable, max_late_days: int) -> Callable[[DataFrame],
     return transform
 
 
-def flag_duplicate_events(already_loaded_ids: DataFrame) -> Callable[[DataFrame], DataFrame]:
-    """Add `duplicate_event_id` to rows whose event_id was loaded from another day or came earlier in this batch."""
+def flag_redelivered(table: LandingTable, loaded: DataFrame) -> Callable[[DataFrame], DataFrame]:
+    """Mark clean rows identical to a `loaded` row or an earlier row of the batch as `redelivered`.
+
+    `loaded` holds the lake rows that other folder days contributed. In an event table, a clean row whose
+    event_id was loaded or came earlier in the batch with other content gets `duplicate_event_id` instead.
+    Rows are compared on their stored (typed) values, so the same row in another format or file is the same.
+    """
 
     def transform(judged: DataFrame) -> DataFrame:
+        values = STORED_VALUES[table.name]()
+        keys = ["event_id"] if table.is_event_table else ["account_id", "updated_at"]
+        key_columns = [f"_key_{name}" for name in keys]
+        loaded_contents = loaded.groupBy(*[F.col(name).alias(f"_key_{name}") for name in keys]).agg(
+            F.collect_set(F.struct(*[F.col(name) for name in values])).alias("_loaded")
+        )
+        with_content = judged.withColumn("_content", F.struct(*[value.alias(name) for name, value in values.items()]))
+        with_content = with_content.select("*", *[F.col(f"_content.{name}").alias(f"_key_{name}") for name in keys])
         clean = F.size("problems") == 0
-        first_seen = Window.partitionBy("event_id", clean).orderBy("ingest_date", "source_file", "source_row")
-        known = already_loaded_ids.select("event_id", F.lit(True).alias("_known")).distinct()
-        duplicate = clean & ((F.row_number().over(first_seen) > 1) | F.col("_known").isNotNull())
+        provenance = [F.col(name) for name in _provenance()]
+        same_as_loaded = F.coalesce(F.array_contains("_loaded", F.col("_content")), F.lit(False))
+        if table.is_event_table:
+            in_order = Window.partitionBy(*key_columns, clean).orderBy(*provenance)
+            earlier = F.row_number().over(in_order) > 1
+            same_as_first = F.col("_content") == F.first("_content").over(in_order)
+            known = F.col("_loaded").isNotNull()
+            redelivered = clean & F.when(known, same_as_loaded).otherwise(earlier & same_as_first)
+            duplicate = clean & F.when(known, ~same_as_loaded).otherwise(earlier & ~same_as_first)
+        else:
+            identical_in_order = Window.partitionBy("_content", clean).orderBy(*provenance)
+            redelivered = clean & (same_as_loaded | (F.row_number().over(identical_in_order) > 1))
+            duplicate = F.lit(False)
         return (
-            judged.join(known, "event_id", "left")
+            with_content.join(loaded_contents, key_columns, "left")
+            .withColumn("redelivered", redelivered)
             .withColumn(
                 "problems",
                 F.when(duplicate, F.array(F.lit("duplicate_event_id:event_id"))).otherwise(F.col("problems")),
             )
-            .drop("_known")
+            .drop("_content", "_loaded", *key_columns)
         )
 
     return transform
@@ -150,52 +192,75 @@ def _provenance() -> list[str]:
     return ["ingest_date", "source_file", "source_row"]
 
 
+def _account_values() -> dict[str, Column]:
+    public = F.col("account_type") == "public"
+    return {
+        "account_id": F.col("account_id"),
+        "account_type": F.col("account_type"),
+        "subject_id": F.when(public, F.col("subject_id")),
+        "subject_type": F.when(public, F.col("subject_type")),
+        "account_name": F.col("account_name"),
+        "registered_at": F.col("_registered_at"),
+        "registration_ip": F.nullif(F.trim("registration_ip"), F.lit("")),
+        "device_id": F.nullif(F.trim("device_id"), F.lit("")),
+        "phone_pseudonym": F.col("phone_pseudonym"),
+        "phone_block": F.col("phone_block"),
+        "content_category": F.nullif(F.trim("content_category"), F.lit("")),
+        "status": F.col("status"),
+        "updated_at": F.col("_updated_at"),
+    }
+
+
+def _subscription_values() -> dict[str, Column]:
+    return {
+        "event_id": F.col("event_id"),
+        "account_id": F.col("account_id"),
+        "user_id": F.col("user_id"),
+        "action": F.col("action"),
+        "event_ts": F.col("_event_ts"),
+        "channel": F.nullif(F.trim("channel"), F.lit("")),
+        "event_date": F.to_date("_event_ts"),
+    }
+
+
+def _engagement_values() -> dict[str, Column]:
+    return {
+        "event_id": F.col("event_id"),
+        "account_id": F.col("account_id"),
+        "actor_id": F.nullif(F.trim("actor_id"), F.lit("")),
+        "event_type": F.col("event_type"),
+        "event_ts": F.col("_event_ts"),
+        "count": F.col("_count"),
+        "event_date": F.to_date("_event_ts"),
+    }
+
+
+# Per landing table, a judged row's values as its lake table stores them (without the provenance columns).
+STORED_VALUES: dict[str, Callable[[], dict[str, Column]]] = {
+    "accounts": _account_values,
+    "subscriptions": _subscription_values,
+    "engagement": _engagement_values,
+}
+
+
+def _accepted(judged: DataFrame, values: dict[str, Column]) -> DataFrame:
+    clean = judged.where(F.size("problems") == 0)
+    return clean.select(*[value.alias(name) for name, value in values.items()], *_provenance())
+
+
 def accepted_accounts(judged: DataFrame) -> DataFrame:
     """Clean account rows in the `account_changes` schema."""
-    return judged.where(F.size("problems") == 0).select(
-        "account_id",
-        "account_type",
-        F.when(F.col("account_type") == "public", F.col("subject_id")).alias("subject_id"),
-        F.when(F.col("account_type") == "public", F.col("subject_type")).alias("subject_type"),
-        "account_name",
-        F.col("_registered_at").alias("registered_at"),
-        F.nullif(F.trim("registration_ip"), F.lit("")).alias("registration_ip"),
-        F.nullif(F.trim("device_id"), F.lit("")).alias("device_id"),
-        "phone_pseudonym",
-        "phone_block",
-        F.nullif(F.trim("content_category"), F.lit("")).alias("content_category"),
-        "status",
-        F.col("_updated_at").alias("updated_at"),
-        *_provenance(),
-    )
+    return _accepted(judged, _account_values())
 
 
 def accepted_subscriptions(judged: DataFrame) -> DataFrame:
     """Clean subscription rows in the `subscriptions` schema."""
-    return judged.where(F.size("problems") == 0).select(
-        "event_id",
-        "account_id",
-        "user_id",
-        "action",
-        F.col("_event_ts").alias("event_ts"),
-        F.nullif(F.trim("channel"), F.lit("")).alias("channel"),
-        F.to_date("_event_ts").alias("event_date"),
-        *_provenance(),
-    )
+    return _accepted(judged, _subscription_values())
 
 
 def accepted_engagement(judged: DataFrame) -> DataFrame:
     """Clean engagement rows in the `engagement` schema."""
-    return judged.where(F.size("problems") == 0).select(
-        "event_id",
-        "account_id",
-        F.nullif(F.trim("actor_id"), F.lit("")).alias("actor_id"),
-        "event_type",
-        F.col("_event_ts").alias("event_ts"),
-        F.col("_count").alias("count"),
-        F.to_date("_event_ts").alias("event_date"),
-        *_provenance(),
-    )
+    return _accepted(judged, _engagement_values())
 
 
 ACCEPT = {"accounts": accepted_accounts, "subscriptions": accepted_subscriptions, "engagement": accepted_engagement}
@@ -257,6 +322,7 @@ def audience_activity(engagement: DataFrame) -> DataFrame:
 
 
 def _files_for(landing, table: LandingTable, days: list[date]) -> list[LandingFile]:
+    check_day_folders(landing, table.name)
     files: list[LandingFile] = []
     for day in days:
         day_files = list_day_files(landing, table.name, day)
@@ -264,6 +330,30 @@ def _files_for(landing, table: LandingTable, days: list[date]) -> list[LandingFi
             raise LandingError(f"no {table.name} files for {day.isoformat()} under {landing / table.name}")
         files.extend(day_files)
     return files
+
+
+def _loaded_elsewhere(
+    lake: Lake, table: LandingTable, judged: DataFrame, start: date, end: date, max_late_days: int
+) -> DataFrame:
+    """The rows other folder days put in the lake that a row of `judged` could repeat."""
+    from_other_days = ~F.col("ingest_date").between(start, end)
+    if table.is_event_table:
+        # The contract's window bounds an event's day, so only those event-day partitions are read.
+        window_start = start - timedelta(days=max_late_days)
+        in_window = F.col("event_date").between(window_start, end + timedelta(days=1))
+        return lake.read(table.name).where(in_window & from_other_days)
+    # An account row may repeat one of any age: read only the files whose update times overlap the batch's
+    # (Delta skips the others by their statistics). The bounds stay in the JVM, as instants.
+    bounds = (
+        judged.where(F.size("problems") == 0)
+        .agg(F.unix_micros(F.min("_updated_at")).alias("first"), F.unix_micros(F.max("_updated_at")).alias("last"))
+        .first()
+    )
+    changes = lake.read("account_changes").where(from_other_days)
+    if bounds is None or bounds["first"] is None:
+        return changes.limit(0)
+    first, last = (F.timestamp_micros(F.lit(bounds[name])) for name in ("first", "last"))
+    return changes.where(F.col("updated_at").between(first, last))
 
 
 def _threshold_breaches(
@@ -316,38 +406,42 @@ def ingest_range(
                 judged = judged.withColumn("phone_pseudonym", phone_pseudonym(F.col("phone"), pii_key)).withColumn(
                     "phone_block", phone_block(F.col("phone"))
                 )
-            if table.is_event_table:
-                window_start = start - timedelta(days=settings.max_late_days)
-                others = (
-                    lake.read(table.name)
-                    .where(F.col("event_date").between(window_start, end + timedelta(days=1)))
-                    .where(~F.col("ingest_date").between(start, end))
-                )
-                judged = judged.transform(flag_duplicate_events(others.select("event_id")))
+            others = _loaded_elsewhere(lake, table, judged, start, end, settings.max_late_days)
+            judged = judged.transform(flag_redelivered(table, others))
             judged = judged.persist()
             cached.append(judged)
             summary = (
-                judged.groupBy("ingest_date", F.split(F.get(F.col("problems"), 0), ":")[0].alias("reason"))
+                judged.groupBy(
+                    "ingest_date", "redelivered", F.split(F.get(F.col("problems"), 0), ":")[0].alias("reason")
+                )
                 .count()
                 .collect()
             )
             landed: dict[date, int] = {day: 0 for day in days}
+            again: dict[date, int] = {day: 0 for day in days}
             reasons: dict[date, dict[str, int]] = {}
             for row in summary:
                 landed[row["ingest_date"]] += row["count"]
-                if row["reason"] is not None:
+                if row["redelivered"]:
+                    again[row["ingest_date"]] += row["count"]
+                elif row["reason"] is not None:
                     reasons.setdefault(row["ingest_date"], {})[row["reason"]] = row["count"]
                     load.quarantined_by_reason[row["reason"]] = (
                         load.quarantined_by_reason.get(row["reason"], 0) + row["count"]
                     )
             load.rows_landed = sum(landed.values())
-            load.rows_loaded = load.rows_landed - sum(load.quarantined_by_reason.values())
+            load.redelivered = sum(again.values())
+            load.rows_loaded = load.rows_landed - sum(load.quarantined_by_reason.values()) - load.redelivered
+            if load.redelivered:
+                say(f"{table.name}: {load.redelivered} rows re-delivered with the same content, not loaded again")
             files_per_day = {day: sum(1 for f in files if f.folder_date == day) for day in days}
             for day in days:
                 bad = sum(reasons.get(day, {}).values())
-                loaded_days.append((table.name, day, files_per_day[day], landed[day], landed[day] - bad, bad))
+                loaded_days.append(
+                    (table.name, day, files_per_day[day], landed[day], landed[day] - bad - again[day], bad)
+                )
             breaches += _threshold_breaches(table.name, landed, reasons, settings.max_quarantine_share)
-            accepted[table.name] = ACCEPT[table.name](judged)
+            accepted[table.name] = ACCEPT[table.name](judged.where(~F.col("redelivered")))
             quarantined.append(judged.transform(to_quarantine(table)))
         if breaches:
             raise QuarantineThresholdError("; ".join(breaches))
@@ -360,6 +454,12 @@ def ingest_range(
         if report.quality_failures:
             raise quality.DataQualityError("; ".join(report.quality_failures))
         _write(lake, start, end, accepted, quarantined, loaded_days, quality_rows, settings, say)
+    except Exception as error:
+        # Spark reads lazily: a lake data file that vanished surfaces at whichever action first needs it.
+        missing = lake.missing_file(error)
+        if missing is None:
+            raise
+        raise missing from None
     finally:
         for frame in cached:
             frame.unpersist()

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from urllib.parse import unquote
 
 from delta.tables import DeltaTable
 from pyspark.sql import DataFrame, SparkSession
@@ -90,6 +92,15 @@ def fault_point(operation: str, name: str, position: str) -> None:
         os.kill(os.getpid(), signal.SIGKILL)
 
 
+# How Spark and Hadoop name a data file that vanished: the error class, then the file's path or URI.
+MISSING_FILE = re.compile(r"(?:FileNotFoundException|FILE_NOT_EXIST)")
+FILE_PATH = re.compile(r"(?:file:)?(/[^\s'\"`,;]+\.parquet)")
+
+
+class LakeError(RuntimeError):
+    """A lake table that cannot be read as its Delta log says; the message names the table and the file."""
+
+
 def between(column: str, start: date, end: date) -> str:
     """A SQL predicate for start <= column <= end (Delta's replaceWhere cannot take BETWEEN on a partition column)."""
     return f"{column} >= DATE'{start.isoformat()}' AND {column} <= DATE'{end.isoformat()}'"
@@ -108,6 +119,34 @@ class Lake:
 
     def path(self, name: str) -> str:
         return str(self.root / name)
+
+    def missing_file(self, error: BaseException) -> LakeError | None:
+        """A LakeError naming the table and file when `error` is Spark failing on a lake data file that is gone."""
+        message = str(error)
+        if not MISSING_FILE.search(message):
+            return None
+        for match in FILE_PATH.finditer(message):
+            # Spark puts file URIs in its messages, with special characters %-escaped and `file:///` or `file:/`.
+            path = Path("/" + unquote(match.group(1)).lstrip("/"))
+            if not path.is_relative_to(self.root):
+                continue
+            table = path.relative_to(self.root).parts[0]
+            return LakeError(
+                f"lake table {table}: data file {path} is missing (removed outside accountwatch?); "
+                "restore it from a copy of the lake"
+            )
+        return None
+
+    @contextmanager
+    def naming_missing_files(self) -> Iterator[None]:
+        """Turn Spark's failure on a vanished data file of this lake into a one-line LakeError."""
+        try:
+            yield
+        except Exception as error:
+            missing = self.missing_file(error)
+            if missing is None:
+                raise
+            raise missing from None
 
     def exists(self, name: str) -> bool:
         return DeltaTable.isDeltaTable(self.spark, self.path(name))
@@ -187,13 +226,14 @@ class Lake:
         """Atomically replace the rows matching `predicate` with `rows` (one commit)."""
         self.ensure(name)
         fault_point("replace", name, "before")
-        (
-            rows.select(*[field.name for field in TABLES[name].schema])
-            .write.format("delta")
-            .mode("overwrite")
-            .option("replaceWhere", predicate)
-            .save(self.path(name))
-        )
+        with self.naming_missing_files():
+            (
+                rows.select(*[field.name for field in TABLES[name].schema])
+                .write.format("delta")
+                .mode("overwrite")
+                .option("replaceWhere", predicate)
+                .save(self.path(name))
+            )
         fault_point("replace", name, "after")
 
     def upsert(
@@ -226,5 +266,6 @@ class Lake:
         if delete_unmatched_where:
             merge = merge.whenNotMatchedBySourceDelete(condition=delete_unmatched_where.replace("{t}", "target"))
         fault_point("upsert", name, "before")
-        merge.execute()
+        with self.naming_missing_files():
+            merge.execute()
         fault_point("upsert", name, "after")

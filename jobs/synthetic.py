@@ -1688,6 +1688,12 @@ def _bad_event_row(
     rows.columns["_template"][row_index] = False
     bad = rows.take(np.array([row_index]))
     if variant == "same_day":
+        # The id again with other content: a copy equal in every value is a re-delivery, which is not bad input.
+        if table == "subscriptions":
+            channel = bad.columns["channel"][0]
+            bad.columns["channel"] = np.array(["search" if channel == "other" else "other"], dtype=object)
+        else:
+            bad.columns["count"] = np.array([str(int(bad.columns["count"][0] or 1) + 1)], dtype=object)
         return bad
     bad.columns["event_id"] = factory.fresh_ids(1)
     if variant == "earlier_day":

@@ -70,6 +70,10 @@ ENGAGEMENT = LandingTable(
 
 LANDING_TABLES = {table.name: table for table in (ACCOUNTS, SUBSCRIPTIONS, ENGAGEMENT)}
 
+# The largest `count` one engagement row may carry: far above any real pre-aggregate, and low enough that no
+# day's sum of counts can overflow a 64-bit integer (that would take over nine billion rows for one account).
+MAX_COUNT = 1_000_000_000
+
 # Quarantine reasons, in the order a row is judged: the first that applies is the row's reason.
 QUARANTINE_REASONS = (
     "malformed_record",
@@ -77,6 +81,7 @@ QUARANTINE_REASONS = (
     "invalid_value",
     "unparseable_timestamp",
     "invalid_count",
+    "timestamp_out_of_window",
     "event_ts_out_of_window",
     "duplicate_event_id",
 )

@@ -11,7 +11,7 @@ from chispa import assert_df_equality
 from pyspark.sql import functions as F
 
 from jobs.ingest import QuarantineThresholdError, ingest_range
-from jobs.lake import Lake
+from jobs.lake import Lake, LakeError
 from jobs.landing import LandingError
 from tests.landing_files import (
     ACCOUNT_HEADER,
@@ -261,30 +261,131 @@ def test_phone_is_stored_as_keyed_pseudonym_and_number_block(lake, tmp_path, len
     assert "phone" not in lake.read("accounts").columns
 
 
-def test_event_id_already_loaded_from_another_day_is_a_duplicate(lake, tmp_path, lenient):
+@pytest.mark.parametrize("one_range", [False, True], ids=["day_by_day", "one_range"])
+def test_event_id_of_another_day_is_redelivered_when_identical_and_a_duplicate_when_not(
+    lake, tmp_path, lenient, one_range
+):
     landing = tmp_path / "landing"
     quiet_day(landing, DAY)
     next_day = date(2026, 3, 11)
     quiet_day(landing, next_day)
-    write_jsonl(
+    first = {
+        "event_id": f"s-{DAY}",
+        "account_id": "pa_1",
+        "user_id": "u_1",
+        "action": "follow",
+        "event_ts": f"{DAY}T09:00:00+08:00",
+    }
+    write_csv(
         landing,
         "subscriptions",
         next_day,
+        SUBSCRIPTION_HEADER,
         [
-            {
-                "event_id": f"s-{DAY}",
-                "account_id": "pa_1",
-                "user_id": "u_1",
-                "action": "follow",
-                "event_ts": f"{DAY}T09:00:00+08:00",
-            }
+            [f"s-{DAY}", "pa_1", "u_1", "follow", f"{DAY} 09:00:00", ""],
+            [f"s-{DAY}", "pa_1", "u_2", "follow", f"{DAY} 09:00:00", ""],
         ],
-        name="redelivered.jsonl",
+        name="redelivered.csv",
+    )
+    if one_range:
+        report = ingest_range(lake, landing, DAY, next_day, lenient, KEY)
+    else:
+        ingest_range(lake, landing, DAY, DAY, lenient, KEY)
+        report = ingest_range(lake, landing, next_day, next_day, lenient, KEY)
+    loaded = lake.read("subscriptions").where(F.col("event_id") == first["event_id"]).collect()
+    assert [(row["user_id"], row["ingest_date"]) for row in loaded] == [("u_1", DAY)]
+    assert lake.read("subscriptions").count() == 2
+    assert quarantined(lake, "subscriptions") == {2: "duplicate_event_id:event_id"}
+    assert report.tables["subscriptions"].redelivered == 1
+
+
+def test_redelivered_event_files_are_counted_and_neither_loaded_twice_nor_quarantined(lake, tmp_path, settings):
+    landing = tmp_path / "landing"
+    quiet_day(landing, DAY)
+    day_folder = landing / "subscriptions" / f"date={DAY}"
+    (day_folder / "copy.jsonl").write_bytes((day_folder / "part.jsonl").read_bytes())
+    engagement_folder = landing / "engagement" / f"date={DAY}"
+    (engagement_folder / "copy.csv").write_bytes((engagement_folder / "part.csv").read_bytes())
+    report = ingest_range(lake, landing, DAY, DAY, settings, KEY)
+    assert lake.read("subscriptions").count() == 1 and lake.read("engagement").count() == 2
+    assert lake.read("quarantine").count() == 0
+    assert (report.tables["subscriptions"].redelivered, report.tables["engagement"].redelivered) == (1, 2)
+    assert (report.tables["engagement"].rows_landed, report.tables["engagement"].rows_loaded) == (4, 2)
+    daily = lake.read("account_daily").collect()
+    assert [(row["follows"], row["reads"], row["logins"]) for row in daily] == [(1, 1, 1)]
+    days = {row["table_name"]: row for row in lake.read("loaded_days").collect()}
+    assert (days["engagement"]["rows_landed"], days["engagement"]["rows_loaded"]) == (4, 2)
+
+
+def test_redelivered_accounts_file_adds_no_account_change(lake, tmp_path, settings):
+    landing = tmp_path / "landing"
+    rows = [account("pa_1"), account("pa_2", phone="", updated_at="2026-03-10 08:00:00")]
+    write_csv(landing, "accounts", DAY, ACCOUNT_HEADER, rows)
+    write_csv(landing, "accounts", DAY, ACCOUNT_HEADER, rows, name="again.csv")
+    quiet_day(landing, DAY)
+    next_day = date(2026, 3, 11)
+    quiet_day(landing, next_day)
+    same_in_other_forms = [
+        dict(zip(ACCOUNT_HEADER, account("pa_1", updated_at="2025-01-01T02:00:00Z"), strict=True)),
+        dict(zip(ACCOUNT_HEADER, account("pa_2", phone=None, updated_at="2026-03-10T08:00:00+08:00"), strict=True)),
+        dict(zip(ACCOUNT_HEADER, account("pa_2", status="suspended", updated_at="2026-03-11 08:00:00"), strict=True)),
+    ]
+    write_jsonl(landing, "accounts", next_day, same_in_other_forms)
+    first = ingest_range(lake, landing, DAY, DAY, settings, KEY)
+    assert lake.read("account_changes").count() == 2
+    second = ingest_range(lake, landing, next_day, next_day, settings, KEY)
+    changes = lake.read("account_changes").collect()
+    assert sorted((row["account_id"], row["status"], row["ingest_date"]) for row in changes) == [
+        ("pa_1", "active", DAY),
+        ("pa_2", "active", DAY),
+        ("pa_2", "suspended", next_day),
+    ]
+    assert (first.tables["accounts"].redelivered, second.tables["accounts"].redelivered) == (2, 2)
+    assert lake.read("quarantine").count() == 0
+
+
+def test_account_timestamps_after_the_next_day_are_quarantined(lake, tmp_path, lenient):
+    landing = tmp_path / "landing"
+    write_csv(
+        landing,
+        "accounts",
+        DAY,
+        ACCOUNT_HEADER,
+        [
+            account("pa_ok", updated_at="2026-03-11 23:59:59"),
+            account("pa_forever", updated_at="9999-12-31 23:59:59"),
+            account("pa_unborn", registered_at="2026-03-12T00:00:00+08:00"),
+        ],
+    )
+    quiet_day(landing, DAY)
+    ingest_range(lake, landing, DAY, DAY, lenient, KEY)
+    assert quarantined(lake, "accounts") == {
+        2: "timestamp_out_of_window:updated_at",
+        3: "timestamp_out_of_window:registered_at",
+    }
+    assert [row["account_id"] for row in lake.read("accounts").collect()] == ["pa_ok"]
+
+
+def test_counts_above_the_maximum_are_invalid_so_a_day_cannot_overflow(lake, tmp_path, lenient):
+    landing = tmp_path / "landing"
+    quiet_day(landing, DAY)
+    write_csv(
+        landing,
+        "engagement",
+        DAY,
+        ENGAGEMENT_HEADER,
+        [
+            ["big1", "pa_1", "u_1", "read", "2026-03-10 09:00:00", "9223372036854775807"],
+            ["big2", "pa_1", "u_1", "read", "2026-03-10 09:00:00", "9223372036854775807"],
+            ["max", "pa_1", "u_1", "read", "2026-03-10 09:00:00", "1000000000"],
+            ["over", "pa_1", "u_1", "read", "2026-03-10 09:00:00", "1000000001"],
+        ],
+        name="big.csv",
     )
     ingest_range(lake, landing, DAY, DAY, lenient, KEY)
-    ingest_range(lake, landing, next_day, next_day, lenient, KEY)
-    assert lake.read("subscriptions").count() == 2
-    assert quarantined(lake, "subscriptions") == {1: "duplicate_event_id:event_id"}
+    assert set(quarantined(lake, "engagement").values()) == {"invalid_count:count"}
+    assert lake.read("quarantine").count() == 3
+    assert lake.read("account_daily").collect()[0]["reads"] == 1_000_000_001
 
 
 def test_unreadable_file_fails_the_day_naming_the_file_and_writes_nothing(lake, tmp_path, lenient):
@@ -295,6 +396,28 @@ def test_unreadable_file_fails_the_day_naming_the_file_and_writes_nothing(lake, 
     with pytest.raises(LandingError, match="broken.parquet"):
         ingest_range(lake, landing, DAY, DAY, lenient, KEY)
     assert not lake.exists("subscriptions") and not lake.exists("loaded_days")
+
+
+def test_table_folder_holding_a_folder_that_is_not_a_day_fails_naming_it(lake, tmp_path, lenient):
+    landing = tmp_path / "landing"
+    quiet_day(landing, DAY)
+    (landing / "subscriptions" / "date=2026-13-01").mkdir()
+    with pytest.raises(LandingError, match=r"subscriptions/date=2026-13-01"):
+        ingest_range(lake, landing, DAY, DAY, lenient, KEY)
+    assert not lake.exists("subscriptions")
+
+
+def test_deleted_lake_data_file_fails_with_one_line_naming_the_table(lake, tmp_path, lenient):
+    landing = tmp_path / "landing"
+    quiet_day(landing, DAY)
+    next_day = date(2026, 3, 11)
+    quiet_day(landing, next_day)
+    ingest_range(lake, landing, DAY, DAY, lenient, KEY)
+    for data_file in (Path(lake.path("engagement")) / f"event_date={DAY}").glob("*.parquet"):
+        data_file.unlink()
+    with pytest.raises(LakeError, match=r"^lake table engagement: data file \S+\.parquet is missing") as failure:
+        ingest_range(lake, landing, next_day, next_day, lenient, KEY)
+    assert "\n" not in str(failure.value)
 
 
 def test_missing_event_folder_fails_with_the_folder_named(lake, tmp_path, lenient):
