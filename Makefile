@@ -72,11 +72,11 @@ test-fast: setup
 	$(BIN)/python -m pytest -q --durations=10 -m "not integration" tests
 
 bench: setup
-	$(BIN)/python -m benchmarks.nightly
+	$(BIN)/python -m accountwatch.benchmarks.nightly
 
 # Kills a nightly run at Delta commits of each stage, reruns the day, compares every table (not part of test).
 faults: setup
-	$(BIN)/python -m benchmarks.faults
+	$(BIN)/python -m accountwatch.benchmarks.faults
 
 lint: setup
 	$(BIN)/ruff check $(LINTED)

@@ -1,11 +1,11 @@
 """Fault campaign: SIGKILL a nightly run at chosen Delta commits, rerun the day, compare every table.
 
-python -m benchmarks.faults [--root data/faults] [--seed 11] [--day 2026-07-16] [--at 3:before,17:after] [--keep]
-                            [--resume]
+python -m accountwatch.benchmarks.faults [--root data/faults] [--seed 11] [--day 2026-07-16]
+                                         [--at 3:before,17:after] [--keep] [--resume]
 
 On the tiny synthetic platform: backfill every day before --day (by default a day whose run lists an account on
 the blacklist, so that it writes every stage's tables), then run that day once uninterrupted (the reference; it
-also lists the run's Delta commits through jobs/lake.py's fault-injection hook). Each fault point
+also lists the run's Delta commits through jobs/core/lake.py's fault-injection hook). Each fault point
 then starts from a copy of the lake as it was before the day, runs `accountwatch run` with ACCOUNTWATCH_FAULT_AT
 (the process kills itself right before or right after that commit), runs the day again without it, and compares
 every table with the reference, leaving out the run-time columns of benchmarks.tables.RUN_TIME_COLUMNS.
@@ -25,12 +25,12 @@ from dataclasses import asdict, dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 
-from benchmarks.tables import RUN_TIME_COLUMNS, differing_tables, lake_rows
-from jobs.config import load_settings
-from jobs.lake import FAULT_AT_VARIABLE, FAULT_TRACE_VARIABLE, TABLES, Lake
-from jobs.pii import PII_KEY_VARIABLE, local_demo_key
-from jobs.spark import get_spark
-from jobs.synthetic import TRUTH_FILE, PlantedTruth, PlatformSize, generate_platform
+from accountwatch.benchmarks.tables import RUN_TIME_COLUMNS, differing_tables, lake_rows
+from accountwatch.jobs.core.config import load_settings
+from accountwatch.jobs.core.lake import FAULT_AT_VARIABLE, FAULT_TRACE_VARIABLE, TABLES, Lake
+from accountwatch.jobs.core.pii import PII_KEY_VARIABLE, local_demo_key
+from accountwatch.jobs.core.spark import get_spark
+from accountwatch.synthetic.platform import TRUTH_FILE, PlantedTruth, PlatformSize, generate_platform
 
 BIN = Path(sys.executable).parent
 RUN_TIMEOUT_SECONDS = 1800

@@ -1,6 +1,6 @@
 """Time the bulk backfill and one nightly run with 60 and with 240 days of history loaded.
 
-python -m benchmarks.nightly [--size bench] [--seed 5] [--root data/bench] [--skip-full]
+python -m accountwatch.benchmarks.nightly [--size bench] [--seed 5] [--root data/bench] [--skip-full]
 """
 
 from __future__ import annotations
@@ -13,9 +13,9 @@ import time
 from datetime import date, timedelta
 from pathlib import Path
 
-from flows.pipeline import backfill, nightly
-from jobs.pii import PII_KEY_VARIABLE, local_demo_key
-from jobs.synthetic import PlantedTruth, PlatformSize, generate_platform
+from accountwatch.flows.pipeline import backfill, nightly
+from accountwatch.jobs.core.pii import PII_KEY_VARIABLE, local_demo_key
+from accountwatch.synthetic.platform import PlantedTruth, PlatformSize, generate_platform
 
 
 def _timed(label: str, results: dict, action) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from jobs.lake import TABLES, Lake
+from accountwatch.jobs.core.lake import TABLES, Lake
 
 # Columns that record when a run happened rather than what it found.
 RUN_TIME_COLUMNS: dict[str, tuple[str, ...]] = {"blacklist": ("changed_at",)}

@@ -6,7 +6,7 @@ import great_expectations as gx
 from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
 
-from schemas.standing import TIERS
+from accountwatch.schemas.standing import TIERS
 
 
 def prepare(rows: DataFrame) -> DataFrame:

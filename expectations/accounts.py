@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import great_expectations as gx
 
-from schemas.landing import ACCOUNT_STATUSES, SUBJECT_TYPES
+from accountwatch.schemas.landing import ACCOUNT_STATUSES, SUBJECT_TYPES
 
 
 def expectations() -> list:

@@ -6,7 +6,7 @@ import great_expectations as gx
 from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
 
-from schemas.standing import BLACKLIST_STATUSES, ENTITY_TYPES
+from accountwatch.schemas.standing import BLACKLIST_STATUSES, ENTITY_TYPES
 
 
 def prepare(rows: DataFrame) -> DataFrame:

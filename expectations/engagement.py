@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import great_expectations as gx
 
-from schemas.landing import AUDIENCE_EVENT_TYPES, USE_EVENT_TYPES
+from accountwatch.schemas.landing import AUDIENCE_EVENT_TYPES, USE_EVENT_TYPES
 
 
 def expectations() -> list:

@@ -68,7 +68,7 @@ def _context() -> Any:
 @cache
 def _validation(table: str) -> Any:
     context = _context()
-    suite_module = importlib.import_module(f"expectations.{table}")
+    suite_module = importlib.import_module(f"accountwatch.expectations.{table}")
     suite = context.suites.add(gx.ExpectationSuite(name=table, expectations=suite_module.expectations()))
     batch = (
         context.data_sources.get("accountwatch")
@@ -80,7 +80,7 @@ def _validation(table: str) -> Any:
 
 def validate(table: str, rows: DataFrame) -> QualityOutcome:
     """Validate `rows` against the suite in `expectations/<table>.py` (after its `prepare`, when it has one)."""
-    suite_module = importlib.import_module(f"expectations.{table}")
+    suite_module = importlib.import_module(f"accountwatch.expectations.{table}")
     prepared = suite_module.prepare(rows).persist() if hasattr(suite_module, "prepare") else rows
     try:
         result = _validation(table).run(batch_parameters={"dataframe": prepared})

@@ -20,8 +20,8 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
-from jobs.csvsafe import spreadsheet_safe
-from schemas.findings import FINDINGS
+from accountwatch.jobs.outputs.csvsafe import spreadsheet_safe
+from accountwatch.schemas.findings import FINDINGS
 
 # No outbound telemetry; its heartbeat also races the no-server mode's SQLite ("database is locked").
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
@@ -70,20 +70,20 @@ def _config_arg(config: Path | None) -> str | None:
 
 
 def _known_errors() -> tuple[type[BaseException], ...]:
-    from expectations.runner import DataQualityError
-    from flows.prefect_api import PrefectApiDownError
-    from flows.runtime import LakeBusyError
-    from jobs.blacklist import BlacklistError
-    from jobs.config import ConfigError
-    from jobs.evidence import ExportError
-    from jobs.ingest import QuarantineThresholdError
-    from jobs.lake import LakeError
-    from jobs.landing import LandingError
-    from jobs.pii import MissingPiiKeyError, PiiKeyMismatchError
-    from jobs.purge import PurgeError
-    from jobs.report import ReportError
-    from jobs.reviews import ReviewError
-    from jobs.spark import SparkSetupError
+    from accountwatch.expectations.runner import DataQualityError
+    from accountwatch.flows.prefect_api import PrefectApiDownError
+    from accountwatch.flows.runtime import LakeBusyError
+    from accountwatch.jobs.core.config import ConfigError
+    from accountwatch.jobs.core.lake import LakeError
+    from accountwatch.jobs.core.pii import MissingPiiKeyError, PiiKeyMismatchError
+    from accountwatch.jobs.core.spark import SparkSetupError
+    from accountwatch.jobs.ingest.landing import LandingError
+    from accountwatch.jobs.ingest.load import QuarantineThresholdError
+    from accountwatch.jobs.ingest.purge import PurgeError
+    from accountwatch.jobs.outputs.evidence import ExportError
+    from accountwatch.jobs.outputs.report import ReportError
+    from accountwatch.jobs.standing.blacklist import BlacklistError
+    from accountwatch.jobs.standing.reviews import ReviewError
 
     return (
         CommandError,
@@ -107,7 +107,7 @@ def _known_errors() -> tuple[type[BaseException], ...]:
 
 def _pii_key(lake: Path) -> bytes:
     """ACCOUNTWATCH_PII_KEY, or for a lake the demo wrote, the demo's local key (then also set for the flows)."""
-    from jobs.pii import PII_KEY_VARIABLE, pii_key_from_environment
+    from accountwatch.jobs.core.pii import PII_KEY_VARIABLE, pii_key_from_environment
 
     demo_key = lake.absolute().parent / "demo-pii.key"
     if not os.environ.get(PII_KEY_VARIABLE) and (lake / DEMO_MARKER).exists() and demo_key.is_file():
@@ -116,7 +116,7 @@ def _pii_key(lake: Path) -> bytes:
 
 
 def _print_ingest(result: dict) -> None:
-    from jobs.ingest import reasons_in_order
+    from accountwatch.jobs.ingest.load import reasons_in_order
 
     table = Table(title="Ingest")
     for column in ("table", "files", "rows landed", "rows loaded", "re-delivered", "quarantined (by reason)"):
@@ -149,8 +149,8 @@ def _print_detect(result: dict) -> None:
 
 def _prepare_prefect(config_file: str | None) -> None:
     """Before any flow and Spark: time for Prefect's temporary server to start, or a check the set one answers."""
-    from flows.prefect_api import check_server_answers, give_server_time_to_start
-    from jobs.config import load_settings
+    from accountwatch.flows.prefect_api import check_server_answers, give_server_time_to_start
+    from accountwatch.jobs.core.config import load_settings
 
     give_server_time_to_start(load_settings(config_file).prefect_startup_seconds)
     from prefect.settings import PREFECT_API_URL
@@ -166,7 +166,7 @@ def _run_pipeline(kind: str, start: date, end: date, landing: Path, lake: Path, 
         raise CommandError(f"landing folder {landing} does not exist")
     config_file = _config_arg(config)
     _prepare_prefect(config_file)
-    from flows import pipeline
+    from accountwatch.flows import pipeline
 
     started = time.monotonic()
     if kind == "nightly":
@@ -224,8 +224,8 @@ def findings(
     """Print the findings of a day or a range of days."""
     from pyspark.sql import functions as F
 
-    from flows.runtime import open_lake
-    from schemas.findings import DETECTORS
+    from accountwatch.flows.runtime import open_lake
+    from accountwatch.schemas.findings import DETECTORS
 
     if run_date and (start or end):
         raise CommandError("give either --date or --start and --end, not both")
@@ -309,7 +309,7 @@ def _emit(rows: list[dict], columns: tuple[str, ...], shown: tuple[str, ...], ti
 
 
 def _open_existing(lake: Path, config: Path | None, table: str, hint: str):
-    from flows.runtime import open_lake
+    from accountwatch.flows.runtime import open_lake
 
     if not (lake / table).is_dir():
         raise CommandError(f"no {table} table under {lake}: {hint}")
@@ -332,7 +332,7 @@ def review(
     config: ConfigOption = None,
 ) -> None:
     """Record an analyst's verdict on a finding; the next run's tiers and blacklist take it into account."""
-    from jobs.reviews import record_review
+    from accountwatch.jobs.standing.reviews import record_review
 
     lake_tables, settings = _open_existing(lake, config, "findings", "run `accountwatch run` or `backfill` first")
     row = record_review(lake_tables, finding_id, verdict.value, reviewer, note, datetime.now(settings.zone))
@@ -432,7 +432,7 @@ def blacklist_lift(
     config: ConfigOption = None,
 ) -> None:
     """Lift an active blacklist entry; the listing stays on record with who lifted it, when and why."""
-    from jobs import blacklist
+    from accountwatch.jobs.standing import blacklist
 
     lake_tables, settings = _open_existing(lake, config, "blacklist", "run `accountwatch run` or `backfill` first")
     rows = blacklist.lift(
@@ -462,7 +462,7 @@ def export_evidence(
     config: ConfigOption = None,
 ) -> None:
     """Write a compliance evidence bundle for an account or subject: findings, reviews, tiers, blacklist, raw rows."""
-    from jobs.evidence import Scope, export_bundle
+    from accountwatch.jobs.outputs.evidence import Scope, export_bundle
 
     if bool(account) == bool(subject):
         raise CommandError("give either --account ID or --subject ID")
@@ -491,8 +491,8 @@ def purge_quarantine_pii(
     config: ConfigOption = None,
 ) -> None:
     """Mask phone numbers older runs left in quarantine rows, and delete the table's old files and log."""
-    from flows.runtime import open_lake, writer_lock
-    from jobs.purge import purge_quarantine_pii as purge
+    from accountwatch.flows.runtime import open_lake, writer_lock
+    from accountwatch.jobs.ingest.purge import purge_quarantine_pii as purge
 
     if not lake.is_dir():
         raise CommandError(f"lake folder {lake} does not exist")
@@ -528,9 +528,9 @@ def rotate_pii_key(
     config: ConfigOption = None,
 ) -> None:
     """Make a new PII key the lake's key from now on; stored pseudonyms stay as they are (they are one-way)."""
-    from flows.runtime import writer_lock
-    from jobs import pii
-    from jobs.config import load_settings
+    from accountwatch.flows.runtime import writer_lock
+    from accountwatch.jobs.core import pii
+    from accountwatch.jobs.core.config import load_settings
 
     new_key = pii.pii_key_from_environment(new_key_env)
     if not lake.is_dir():
@@ -561,7 +561,7 @@ def report(
     config: ConfigOption = None,
 ) -> None:
     """Write the day's review as one self-contained HTML file: charts, findings, spikes, clusters, tiers, blacklist."""
-    from jobs.report import daily_review, render
+    from accountwatch.jobs.outputs.report import daily_review, render
 
     day = _parse_day(run_date, "--date")
     if out.is_dir():
@@ -590,9 +590,9 @@ def serve(
     from prefect import serve as serve_deployments
     from prefect.settings import PREFECT_API_URL
 
-    from flows.deployments import BACKFILL, NIGHTLY, build_deployments
-    from flows.prefect_api import check_server_answers
-    from jobs.config import load_settings
+    from accountwatch.flows.deployments import BACKFILL, NIGHTLY, build_deployments
+    from accountwatch.flows.prefect_api import check_server_answers
+    from accountwatch.jobs.core.config import load_settings
 
     api = PREFECT_API_URL.value()
     if not api:
@@ -614,7 +614,7 @@ def serve(
 
 
 def _print_scores(findings_rows, truth) -> None:
-    from jobs.evaluate import score_detectors, score_drip
+    from accountwatch.jobs.evaluate import score_detectors, score_drip
 
     table = Table(title="Planted vs found", box=box.SIMPLE, pad_edge=False)
     table.add_column("detector", no_wrap=True)
@@ -653,8 +653,8 @@ def evaluate(
     config: ConfigOption = None,
 ) -> None:
     """Score the lake's findings against the truth a synthetic platform left in the landing folder."""
-    from flows.runtime import open_lake
-    from jobs.synthetic import TRUTH_FILE, PlantedTruth
+    from accountwatch.flows.runtime import open_lake
+    from accountwatch.synthetic.platform import TRUTH_FILE, PlantedTruth
 
     truth_file = landing / TRUTH_FILE
     if not truth_file.is_file():
@@ -686,9 +686,9 @@ def demo(
     """Make a synthetic platform with planted anomalies, backfill it and score what was found."""
     from rich.progress import Progress
 
-    from flows.runtime import open_lake
-    from jobs.pii import PII_KEY_VARIABLE, local_demo_key
-    from jobs.synthetic import PlatformSize, generate_platform
+    from accountwatch.flows.runtime import open_lake
+    from accountwatch.jobs.core.pii import PII_KEY_VARIABLE, local_demo_key
+    from accountwatch.synthetic.platform import PlatformSize, generate_platform
 
     first = _parse_day(start, "--start")
     try:

@@ -8,8 +8,8 @@ from typing import cast
 from prefect.deployments.runner import RunnerDeployment
 from prefect.schedules import Cron
 
-from flows.pipeline import backfill, nightly
-from jobs.config import Settings
+from accountwatch.flows.pipeline import backfill, nightly
+from accountwatch.jobs.core.config import Settings
 
 NIGHTLY = "accountwatch-nightly"
 BACKFILL = "accountwatch-backfill"

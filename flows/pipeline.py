@@ -13,16 +13,16 @@ from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.tasks import exponential_backoff
 
-from expectations.runner import DataQualityError
-from flows import artifacts
-from flows.runtime import LakeBusyError, open_lake, writer_lock
-from jobs.config import ConfigError, load_settings
-from jobs.detect import detect_range
-from jobs.ingest import QuarantineThresholdError, ingest_range
-from jobs.lake import LakeError
-from jobs.landing import LandingError
-from jobs.pii import MissingPiiKeyError, PiiKeyMismatchError, pii_key_from_environment
-from jobs.spark import SparkSetupError
+from accountwatch.expectations.runner import DataQualityError
+from accountwatch.flows import artifacts
+from accountwatch.flows.runtime import LakeBusyError, open_lake, writer_lock
+from accountwatch.jobs.core.config import ConfigError, load_settings
+from accountwatch.jobs.core.lake import LakeError
+from accountwatch.jobs.core.pii import MissingPiiKeyError, PiiKeyMismatchError, pii_key_from_environment
+from accountwatch.jobs.core.spark import SparkSetupError
+from accountwatch.jobs.detectors.run import detect_range
+from accountwatch.jobs.ingest.landing import LandingError
+from accountwatch.jobs.ingest.load import QuarantineThresholdError, ingest_range
 
 IO_RETRIES = 3
 # 10 s, 20 s, 40 s, each stretched by up to half again so retries of parallel runs do not line up.
@@ -140,7 +140,7 @@ def detect_day(run_date: str, lake_dir: str, config_file: str | None = None) -> 
 @task(cache_policy=NO_CACHE)
 def publish_artifacts(kind: str, start: str, end: str, lake_dir: str, config_file: str | None, result: dict) -> None:
     """Publish the run's findings per detector (a table) and its summary (markdown) as Prefect artifacts."""
-    from jobs.report import quality_results
+    from accountwatch.jobs.outputs.report import quality_results
 
     lake, _ = open_lake(lake_dir, config_file)
     checks = quality_results(lake, date.fromisoformat(start), date.fromisoformat(end))

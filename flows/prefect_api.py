@@ -9,7 +9,7 @@ import time
 
 import httpx
 
-from jobs.config import ConfigError
+from accountwatch.jobs.core.config import ConfigError
 
 STARTUP_VARIABLE = "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS"
 # A busy server may miss one probe: it gets this long to answer one of them.

@@ -10,9 +10,9 @@ from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
-from jobs.config import Settings, load_settings
-from jobs.lake import Lake
-from jobs.spark import get_spark
+from accountwatch.jobs.core.config import Settings, load_settings
+from accountwatch.jobs.core.lake import Lake
+from accountwatch.jobs.core.spark import get_spark
 
 
 def open_lake(lake_dir: str, config_file: str | None) -> tuple[Lake, Settings]:

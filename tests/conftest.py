@@ -18,9 +18,9 @@ _main = sys.modules["__main__"]
 if getattr(_main, "__spec__", None) is None and not hasattr(_main, "__file__"):
     _main.__file__ = __file__
 
-from jobs.config import Settings, load_settings  # noqa: E402
-from jobs.lake import Lake  # noqa: E402
-from jobs.spark import get_spark  # noqa: E402
+from accountwatch.jobs.core.config import Settings, load_settings  # noqa: E402
+from accountwatch.jobs.core.lake import Lake  # noqa: E402
+from accountwatch.jobs.core.spark import get_spark  # noqa: E402
 
 os.environ.setdefault("ACCOUNTWATCH_PII_KEY", "test-key-0123456789abcdef")
 # Python turns naive datetimes into instants with the process time zone: make literals mean platform time.
@@ -36,14 +36,14 @@ INTEGRATION_MODULES = frozenset(
         "test_server",
         "test_startup",
         "test_artifacts",
-        "test_detect",
-        "test_standing",
-        "test_ingest",
+        "test_run",
+        "test_settle",
+        "test_load",
         "test_landing",
         "test_evidence",
         "test_report",
         "test_daily_review",
-        "test_synthetic",
+        "test_platform",
         "test_faults",
         "test_cli_pii",
         "test_purge",
@@ -93,8 +93,8 @@ def platform_run(prefect_harness, spark, settings, tmp_path_factory):
 
     Shared by every module that reads a whole platform's lake; a test that changes the lake works on a copy.
     """
-    from flows.pipeline import backfill, nightly
-    from jobs.synthetic import PlatformSize, generate_platform
+    from accountwatch.flows.pipeline import backfill, nightly
+    from accountwatch.synthetic.platform import PlatformSize, generate_platform
 
     root = tmp_path_factory.mktemp("platform")
     truth = generate_platform(root / "landing", seed=11, start=date(2026, 1, 1), size=PlatformSize.named("tiny"))

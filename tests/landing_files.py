@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from schemas.landing import ACCOUNTS, ENGAGEMENT, SUBSCRIPTIONS
+from accountwatch.schemas.landing import ACCOUNTS, ENGAGEMENT, SUBSCRIPTIONS
 
 ACCOUNT_HEADER = list(ACCOUNTS.columns)
 SUBSCRIPTION_HEADER = list(SUBSCRIPTIONS.columns)

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from expectations.runner import validate
-from schemas.events import ENGAGEMENT
+from accountwatch.expectations.runner import validate
+from accountwatch.schemas.events import ENGAGEMENT
 
 DAY = date(2026, 3, 1)
 
@@ -38,7 +38,7 @@ def test_results_become_dq_rows_for_the_ingest_range(spark):
 
 
 def tier_rows(spark, rows):
-    from schemas.standing import ACCOUNT_TIERS
+    from accountwatch.schemas.standing import ACCOUNT_TIERS
 
     return spark.createDataFrame(
         [
@@ -59,7 +59,7 @@ def test_tier_suite_passes_a_clean_history_and_fails_two_current_rows_or_an_unex
 
 
 def test_blacklist_suite_fails_an_entry_citing_no_findings_and_two_active_entries_for_one_entity(spark):
-    from schemas.standing import BLACKLIST
+    from accountwatch.schemas.standing import BLACKLIST
 
     def entry(entry_id, finding_ids):
         stamp = datetime(2026, 3, 1, 2)

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from flows.artifacts import artifact_key, findings_table, summary_markdown
+from accountwatch.flows.artifacts import artifact_key, findings_table, summary_markdown
 
 DETECT = {
     "detectors": {

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from flows.cli import DEMO_MARKER, _pii_key
-from jobs.pii import PII_KEY_VARIABLE, MissingPiiKeyError
+from accountwatch.flows.cli import DEMO_MARKER, _pii_key
+from accountwatch.jobs.core.pii import PII_KEY_VARIABLE, MissingPiiKeyError
 
 
 def test_a_demo_lake_without_the_key_variable_uses_the_demos_local_key(tmp_path, monkeypatch):

@@ -9,9 +9,9 @@ from datetime import date, datetime
 
 from typer.testing import CliRunner
 
-from flows.cli import BLACKLIST_COLUMNS, OutputFormat, _emit, app
-from jobs.csvsafe import original_value
-from schemas.findings import FINDINGS
+from accountwatch.flows.cli import BLACKLIST_COLUMNS, OutputFormat, _emit, app
+from accountwatch.jobs.outputs.csvsafe import original_value
+from accountwatch.schemas.findings import FINDINGS
 
 PAYLOAD = "=cmd|' /C calc'!A0"
 DAY = date(2026, 3, 1)

@@ -6,9 +6,9 @@ from datetime import date
 import pytest
 from typer.testing import CliRunner
 
-from flows.cli import CommandError, app, main
-from jobs.lake import TABLES, Lake
-from jobs.pii import PiiKeyMismatchError, check_pii_key, read_key_record
+from accountwatch.flows.cli import CommandError, app, main
+from accountwatch.jobs.core.lake import TABLES, Lake
+from accountwatch.jobs.core.pii import PiiKeyMismatchError, check_pii_key, read_key_record
 
 KEY = "unit-test-key-0123456789"
 NEW_KEY = "rotated-key-0123456789abc"

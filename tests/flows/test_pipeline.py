@@ -10,8 +10,8 @@ from pathlib import Path
 from pyspark.sql import functions as F
 from typer.testing import CliRunner
 
-from flows.cli import app
-from jobs.evaluate import DETECTORS, score_detectors
+from accountwatch.flows.cli import app
+from accountwatch.jobs.evaluate import DETECTORS, score_detectors
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 
@@ -156,7 +156,7 @@ def test_evaluate_refuses_a_landing_folder_without_planted_truth(tmp_path):
 
 def run_cli(*arguments: str, env: dict | None = None) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "flows.cli", *arguments],
+        [sys.executable, "-m", "accountwatch.flows.cli", *arguments],
         capture_output=True,
         text=True,
         cwd=REPOSITORY,

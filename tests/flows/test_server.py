@@ -17,10 +17,10 @@ import pytest
 import yaml
 from pyspark.sql import functions as F
 
-from benchmarks.tables import table_rows
-from flows.deployments import BACKFILL, NIGHTLY, build_deployments
-from jobs.config import load_settings
-from jobs.lake import TABLES, Lake
+from accountwatch.benchmarks.tables import table_rows
+from accountwatch.flows.deployments import BACKFILL, NIGHTLY, build_deployments
+from accountwatch.jobs.core.config import load_settings
+from accountwatch.jobs.core.lake import TABLES, Lake
 from tests.conftest import BEFORE_LAST_DAY
 
 REPOSITORY = Path(__file__).resolve().parents[2]
@@ -50,14 +50,14 @@ def _stop(process: subprocess.Popen) -> None:
 
 
 def test_a_second_run_of_a_locked_lake_fails_naming_the_run_that_holds_it(tmp_path):
-    from flows.runtime import LakeBusyError, writer_lock
+    from accountwatch.flows.runtime import LakeBusyError, writer_lock
 
     holder = subprocess.Popen(
         [
             sys.executable,
             "-c",
             "import sys, time\n"
-            "from flows.runtime import writer_lock\n"
+            "from accountwatch.flows.runtime import writer_lock\n"
             f"with writer_lock({str(tmp_path)!r}, 'the nightly run of 2026-07-19', 0):\n"
             "    print('locked', flush=True)\n"
             "    time.sleep(60)\n",

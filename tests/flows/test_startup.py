@@ -16,10 +16,15 @@ from pathlib import Path
 import pytest
 from pyspark.sql import functions as F
 
-from flows.prefect_api import STARTUP_VARIABLE, PrefectApiDownError, check_server_answers, give_server_time_to_start
-from jobs.config import ConfigError, load_settings
-from jobs.lake import Lake
-from schemas.findings import DETECTORS
+from accountwatch.flows.prefect_api import (
+    STARTUP_VARIABLE,
+    PrefectApiDownError,
+    check_server_answers,
+    give_server_time_to_start,
+)
+from accountwatch.jobs.core.config import ConfigError, load_settings
+from accountwatch.jobs.core.lake import Lake
+from accountwatch.schemas.findings import DETECTORS
 from tests.landing_files import ACCOUNT_HEADER, account, quiet_day, write_csv
 
 BIN = Path(sys.executable).parent
@@ -55,7 +60,7 @@ def test_the_startup_wait_reaches_prefect_unless_the_user_set_it(tmp_path, user_
     script = (
         "import prefect\n"
         "from prefect.settings import PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS as wait\n"
-        "from flows.prefect_api import give_server_time_to_start\n"
+        "from accountwatch.flows.prefect_api import give_server_time_to_start\n"
         "give_server_time_to_start(123)\n"
         "print(wait.value())\n"
     )

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from jobs.evaluate import score_detectors
-from jobs.synthetic import PlantedTruth
+from accountwatch.jobs.evaluate import score_detectors
+from accountwatch.synthetic.platform import PlantedTruth
 
 DAY = date(2026, 3, 10)
 FINDINGS = "detector string, account_id string, run_date date"

@@ -1,0 +1,60 @@
+"""The one place a SparkSession is built."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from pyspark.sql import SparkSession
+
+from accountwatch.jobs.core.config import Settings
+
+DELTA_JAR_PREFIXES = ("delta-spark_", "delta-storage-")
+
+
+class SparkSetupError(RuntimeError):
+    """Spark cannot start as configured (for example the Delta jars were never fetched)."""
+
+
+def delta_jars(settings: Settings) -> list[str]:
+    """The local Delta jar paths; fails when `make setup` has not fetched them."""
+    folder = settings.jars_dir
+    jars = sorted(str(path) for path in folder.glob("*.jar")) if folder.is_dir() else []
+    for prefix in DELTA_JAR_PREFIXES:
+        if not any(os.path.basename(jar).startswith(prefix) for jar in jars):
+            raise SparkSetupError(f"no {prefix}*.jar in {folder}: run `make setup` to fetch the Delta jars")
+    return jars
+
+
+def get_spark(settings: Settings, app_name: str = "accountwatch") -> SparkSession:
+    """Return the process's SparkSession, built from `settings` on first use."""
+    active = SparkSession.getActiveSession()
+    if active is not None:
+        return active
+    builder = (
+        SparkSession.builder.appName(app_name)
+        .master(settings.spark_master)
+        .config("spark.jars", ",".join(delta_jars(settings)))
+        .config("spark.sql.extensions", "io.delta.sql.DeltaSparkSessionExtension")
+        .config("spark.sql.catalog.spark_catalog", "org.apache.spark.sql.delta.catalog.DeltaCatalog")
+        .config("spark.sql.session.timeZone", settings.time_zone)
+        .config("spark.sql.shuffle.partitions", str(settings.shuffle_partitions))
+        .config("spark.driver.memory", settings.driver_memory)
+        # A landing file must stay in one partition so its row numbers can be counted in order.
+        .config("spark.sql.files.maxPartitionBytes", str(1 << 30))
+        # A day is many small files: pack them into few partitions instead of one task per file.
+        .config("spark.sql.files.openCostInBytes", str(64 << 10))
+        # A backfill names thousands of landing files; listing them on the driver beats a Spark job per read.
+        .config("spark.sql.sources.parallelPartitionDiscovery.threshold", "100000")
+        # Spark cannot type nanosecond Parquet timestamps; the landing reader converts them from longs.
+        .config("spark.sql.legacy.parquet.nanosAsLong", "true")
+        .config("spark.ui.enabled", "false")
+        # Python workers (if a plan ever needs them) run this interpreter, with its packages.
+        .config("spark.pyspark.python", sys.executable)
+        .config("spark.ui.showConsoleProgress", "false")
+        .config("spark.databricks.delta.snapshotPartitions", "2")
+        .config("spark.sql.adaptive.enabled", "true")
+    )
+    spark = builder.getOrCreate()
+    spark.sparkContext.setLogLevel("ERROR")
+    return spark

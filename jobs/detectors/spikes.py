@@ -1,0 +1,362 @@
+"""fake_follower_spike: a day's follows far above the account's own baseline, from followers that look bought.
+
+Every count is taken "as of" its run date: only rows delivered in folders up to that day, so a nightly run
+and a backfill that has loaded later days see the same figures.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+
+from pyspark.sql import Column, DataFrame
+from pyspark.sql import functions as F
+
+from accountwatch.jobs.core.config import SpikeSettings
+
+# Scale of a normal distribution's standard deviation to its median absolute deviation.
+MAD_TO_SIGMA = 1.4826
+MAX_PARTNERS = 5
+
+
+def day_totals(start: date, end: date, min_follows: int) -> Callable[[DataFrame], DataFrame]:
+    """Per account and run day: follows, reads and shares as of that day, where follows reach min_follows."""
+
+    def transform(daily: DataFrame) -> DataFrame:
+        return (
+            daily.where(
+                (F.col("event_date") >= F.lit(start))
+                & (F.col("event_date") <= F.lit(end))
+                & (F.col("ingest_date") <= F.col("event_date"))
+            )
+            .groupBy("account_id", F.col("event_date").alias("run_date"))
+            .agg(
+                F.sum("follows").alias("follows"),
+                (F.sum("reads") + F.sum("shares")).alias("audience"),
+            )
+            .where(F.col("follows") >= min_follows)
+        )
+
+    return transform
+
+
+def follow_baselines(daily: DataFrame, baseline_days: int) -> Callable[[DataFrame], DataFrame]:
+    """Add each candidate's robust baseline over the trailing days it existed: median, MAD, weekday median.
+
+    Days without follows count as zero; days before the account's registration do not count at all.
+    """
+
+    def transform(candidates: DataFrame) -> DataFrame:
+        grid = candidates.select(
+            "account_id",
+            "run_date",
+            F.explode(F.sequence(F.date_sub("run_date", baseline_days), F.date_sub("run_date", 1))).alias("day"),
+            "registered_at",
+        ).where(F.col("day") >= F.to_date("registered_at"))
+        delivered = daily.select(
+            F.col("account_id").alias("_account"),
+            F.col("event_date").alias("_day"),
+            F.col("ingest_date").alias("_ingest"),
+            "follows",
+            (F.col("reads") + F.col("shares")).alias("audience"),
+        )
+        as_of = (
+            (F.col("account_id") == F.col("_account"))
+            & (F.col("day") == F.col("_day"))
+            & (F.col("_ingest") <= F.col("run_date"))
+        )
+        per_day = (
+            grid.join(delivered, as_of, "left")
+            .groupBy("account_id", "run_date", "day")
+            .agg(
+                F.coalesce(F.sum("follows"), F.lit(0)).alias("day_follows"),
+                F.coalesce(F.sum("audience"), F.lit(0)).alias("day_audience"),
+            )
+        )
+        same_weekday = F.dayofweek("day") == F.dayofweek("run_date")
+        medians = per_day.groupBy("account_id", "run_date").agg(
+            F.count("*").alias("baseline_days"),
+            F.median("day_follows").alias("median_follows"),
+            F.median(F.when(same_weekday, F.col("day_follows"))).alias("weekday_median_follows"),
+            F.median("day_audience").alias("median_audience"),
+        )
+        spread = (
+            per_day.join(medians, ["account_id", "run_date"])
+            .groupBy("account_id", "run_date")
+            .agg(F.median(F.abs(F.col("day_follows") - F.col("median_follows"))).alias("mad_follows"))
+        )
+        expected = F.greatest(
+            F.coalesce("median_follows", F.lit(0.0)), F.coalesce("weekday_median_follows", F.lit(0.0))
+        )
+        return (
+            candidates.join(medians, ["account_id", "run_date"], "left")
+            .join(spread, ["account_id", "run_date"], "left")
+            .fillna({"baseline_days": 0})
+            .withColumn("expected_follows", expected.cast("double"))
+            .withColumn(
+                "baseline_scale",
+                F.greatest(
+                    F.lit(MAD_TO_SIGMA) * F.coalesce("mad_follows", F.lit(0.0)),
+                    F.sqrt("expected_follows"),
+                    F.lit(1.0),
+                ),
+            )
+            .withColumn("z", (F.col("follows") - F.col("expected_follows")) / F.col("baseline_scale"))
+        )
+
+    return transform
+
+
+def _share(part: Column, whole: Column) -> Column:
+    return F.round(F.when(whole > 0, part / whole).otherwise(F.lit(0.0)), 3)
+
+
+def new_followers(
+    users: DataFrame, activity: DataFrame, batch_flags: DataFrame, young_days: int
+) -> Callable[[DataFrame], DataFrame]:
+    """Candidate follows (account_id, run_date, user_id, event_ts) with the follower's signals as of run_date.
+
+    young: registered within `young_days`; batch: flagged by batch_registration by then; inactive: no read,
+    like, share or comment delivered by then; suspicious: inactive and young or batch (`mark_lockstep` adds
+    inactive followers in lockstep).
+    """
+
+    def transform(follows: DataFrame) -> DataFrame:
+        registered = users.select(
+            F.col("account_id").alias("user_id"), F.col("registered_at").alias("user_registered_at")
+        )
+        first_batch = batch_flags.groupBy(F.col("account_id").alias("user_id")).agg(
+            F.min("run_date").alias("batch_flagged_on")
+        )
+        young = F.col("user_registered_at") >= F.to_timestamp(F.date_sub("run_date", young_days - 1))
+        in_batch = F.coalesce(F.col("batch_flagged_on") <= F.col("run_date"), F.lit(False))
+        inactive = F.col("first_active_on").isNull() | (F.col("first_active_on") > F.col("run_date"))
+        return (
+            follows.join(registered, "user_id", "left")
+            .join(activity.select("user_id", "first_active_on"), "user_id", "left")
+            .join(first_batch, "user_id", "left")
+            .withColumn("young", F.coalesce(young, F.lit(False)))
+            .withColumn("batch", in_batch)
+            .withColumn("inactive", inactive)
+            .withColumn("suspicious", F.col("inactive") & (F.col("young") | F.col("batch")))
+        )
+
+    return transform
+
+
+def lockstep_links(all_follows: DataFrame, window_minutes: int, min_common: int) -> Callable[[DataFrame], DataFrame]:
+    """Candidate followers shared, within the window, with another account gaining many of the same followers.
+
+    Returns (run_date, account_id, partner, user_id, common_followers), one row per follower of a strong pair.
+    """
+
+    def transform(followers: DataFrame) -> DataFrame:
+        mine = followers.select("run_date", "account_id", "user_id", F.col("event_ts").alias("_ts"))
+        theirs = all_follows.select(
+            "run_date", F.col("account_id").alias("partner"), "user_id", F.col("event_ts").alias("_partner_ts")
+        ).join(mine.select("run_date", "user_id").distinct(), ["run_date", "user_id"], "left_semi")
+        close = (F.col("partner") != F.col("account_id")) & (
+            F.abs(F.col("_ts").cast("long") - F.col("_partner_ts").cast("long")) <= window_minutes * 60
+        )
+        pairs = (
+            mine.join(theirs, ["run_date", "user_id"])
+            .where(close)
+            .select("run_date", "account_id", "partner", "user_id")
+            .distinct()
+        )
+        strong = (
+            pairs.groupBy("run_date", "account_id", "partner")
+            .agg(F.count("*").alias("common_followers"))
+            .where(F.col("common_followers") >= min_common)
+        )
+        return pairs.join(strong, ["run_date", "account_id", "partner"])
+
+    return transform
+
+
+def lockstep_summary(links: DataFrame) -> DataFrame:
+    """Per account and day: how many followers are in lockstep, and the strongest partners."""
+    lockstep_users = links.groupBy("run_date", "account_id").agg(F.countDistinct("user_id").alias("lockstep_followers"))
+    partners = (
+        links.select("run_date", "account_id", "partner", "common_followers")
+        .distinct()
+        .groupBy("run_date", "account_id")
+        .agg(
+            F.slice(
+                F.sort_array(F.collect_list(F.struct("common_followers", "partner")), asc=False), 1, MAX_PARTNERS
+            ).alias("_top")
+        )
+    )
+    return lockstep_users.join(partners, ["run_date", "account_id"]).select(
+        "run_date",
+        "account_id",
+        "lockstep_followers",
+        F.transform(
+            "_top",
+            lambda entry: F.struct(
+                entry["partner"].alias("account_id"), entry["common_followers"].alias("common_followers")
+            ),
+        ).alias("lockstep_partners"),
+    )
+
+
+def lockstep(all_follows: DataFrame, window_minutes: int, min_common: int) -> Callable[[DataFrame], DataFrame]:
+    """Per candidate account and day: followers it shares, within the window, with other accounts gaining many of them.
+
+    Returns (account_id, run_date, lockstep_followers, lockstep_partners) for accounts with a partner.
+    """
+
+    def transform(followers: DataFrame) -> DataFrame:
+        return lockstep_summary(followers.transform(lockstep_links(all_follows, window_minutes, min_common)))
+
+    return transform
+
+
+def mark_lockstep(links: DataFrame) -> Callable[[DataFrame], DataFrame]:
+    """Mark followers in lockstep; an inactive follower in lockstep is suspicious even when neither young nor batch."""
+
+    def transform(followers: DataFrame) -> DataFrame:
+        in_step = links.select("run_date", "account_id", "user_id").distinct().withColumn("lockstep", F.lit(True))
+        return (
+            followers.join(in_step, ["run_date", "account_id", "user_id"], "left")
+            .withColumn("lockstep", F.coalesce("lockstep", F.lit(False)))
+            .withColumn("suspicious", F.col("suspicious") | (F.col("inactive") & F.col("lockstep")))
+        )
+
+    return transform
+
+
+def follower_quality(sample_size: int) -> Callable[[DataFrame], DataFrame]:
+    """Per account and day: counts of followers by signal, the delivery window and a sample of suspicious ids."""
+
+    def transform(followers: DataFrame) -> DataFrame:
+        def count_of(flag: str) -> Column:
+            return F.count_distinct(F.when(F.col(flag), F.col("user_id")))
+
+        return followers.groupBy("account_id", "run_date").agg(
+            F.count_distinct("user_id").alias("new_followers"),
+            count_of("young").alias("young_followers"),
+            count_of("batch").alias("batch_followers"),
+            count_of("inactive").alias("inactive_followers"),
+            count_of("suspicious").alias("suspicious_followers"),
+            F.min(F.when(F.col("suspicious"), F.col("event_ts"))).alias("first_suspicious_follow_at"),
+            F.max(F.when(F.col("suspicious"), F.col("event_ts"))).alias("last_suspicious_follow_at"),
+            F.slice(F.array_sort(F.collect_set(F.when(F.col("suspicious"), F.col("user_id")))), 1, sample_size).alias(
+                "sample_follower_ids"
+            ),
+        )
+
+    return transform
+
+
+def spike_findings(settings: SpikeSettings) -> Callable[[DataFrame], DataFrame]:
+    """Judged candidates (baseline, follower quality, lockstep) to finding rows for the ones that look bought."""
+
+    def transform(judged: DataFrame) -> DataFrame:
+        excess = F.col("follows") - F.col("expected_follows")
+        suspicious = F.col("suspicious_followers")
+        lockstep_share = _share(F.coalesce("lockstep_followers", F.lit(0)), F.col("new_followers"))
+        flagged = judged.withColumn("excess_follows", excess).where(
+            (F.col("z") >= settings.min_z)
+            & (suspicious >= settings.min_suspicious_followers)
+            & (suspicious >= F.lit(settings.min_suspicious_share_of_excess) * F.col("excess_follows"))
+        )
+        suspicious_share = _share(suspicious, F.col("new_followers"))
+        severity = (
+            F.when(
+                (suspicious >= settings.high_suspicious_followers) | (lockstep_share >= settings.high_lockstep_share),
+                "high",
+            )
+            .when(suspicious >= settings.medium_suspicious_followers, "medium")
+            .otherwise("low")
+        )
+        evidence = F.to_json(
+            F.struct(
+                F.struct(
+                    F.lit(settings.baseline_days).alias("window_days"),
+                    "baseline_days",
+                    "median_follows",
+                    "weekday_median_follows",
+                    "mad_follows",
+                    F.round("expected_follows", 2).alias("expected_follows"),
+                    F.round("baseline_scale", 3).alias("scale"),
+                    "median_audience",
+                ).alias("baseline"),
+                F.col("follows").alias("observed_follows"),
+                F.round("excess_follows", 2).alias("excess_follows"),
+                F.round("z", 2).alias("z"),
+                F.col("audience").alias("observed_reads_and_shares"),
+                "new_followers",
+                F.struct(
+                    _share(F.col("young_followers"), F.col("new_followers")).alias("young"),
+                    _share(F.col("batch_followers"), F.col("new_followers")).alias("batch_registered"),
+                    _share(F.col("inactive_followers"), F.col("new_followers")).alias("inactive"),
+                    suspicious_share.alias("suspicious"),
+                    lockstep_share.alias("lockstep"),
+                ).alias("follower_shares"),
+                "suspicious_followers",
+                "first_suspicious_follow_at",
+                "last_suspicious_follow_at",
+                F.coalesce("lockstep_partners", F.array()).alias("lockstep_partners"),
+                "sample_follower_ids",
+            ),
+            {"ignoreNullFields": "false"},
+        )
+        score = F.least(F.col("z"), F.lit(50.0)) / 10 + suspicious_share + lockstep_share
+        return flagged.select(
+            "run_date",
+            "account_id",
+            "subject_id",
+            severity.alias("severity"),
+            F.round(score, 3).cast("double").alias("score"),
+            evidence.alias("evidence"),
+        )
+
+    return transform
+
+
+def judge_spikes(
+    daily: DataFrame,
+    follows: DataFrame,
+    accounts: DataFrame,
+    activity: DataFrame,
+    batch_flags: DataFrame,
+    start: date,
+    end: date,
+    settings: SpikeSettings,
+) -> DataFrame:
+    """fake_follower_spike finding rows for the run days start..end.
+
+    daily: account_daily; follows: follow events of the run days (run_date = event_date, delivered by then);
+    accounts: current account state; activity: user_activity; batch_flags: batch_registration (account_id, run_date).
+    """
+    public = accounts.where(F.col("account_type") == "public").select("account_id", "subject_id", "registered_at")
+    candidates = daily.transform(day_totals(start, end, settings.min_follows)).join(public, "account_id")
+    baselined = candidates.transform(follow_baselines(daily, settings.baseline_days))
+    followers = (
+        follows.join(candidates.select("account_id", "run_date"), ["account_id", "run_date"], "left_semi")
+        .transform(new_followers(accounts, activity, batch_flags, settings.young_days))
+        .persist()
+    )
+    links = followers.transform(
+        lockstep_links(follows, settings.lockstep_window_minutes, settings.lockstep_min_common)
+    ).persist()
+    try:
+        quality = followers.transform(mark_lockstep(links)).transform(follower_quality(settings.sample_followers))
+        judged = baselined.join(quality, ["account_id", "run_date"]).join(
+            lockstep_summary(links), ["account_id", "run_date"], "left"
+        )
+        return judged.transform(spike_findings(settings)).localCheckpoint()
+    finally:
+        links.unpersist()
+        followers.unpersist()
+
+
+def run_day_follows(subscriptions: DataFrame, start: date, end: date) -> DataFrame:
+    """Follow events of the run days start..end as delivered by their day: (run_date, account_id, user_id, event_ts)."""
+    return subscriptions.where(
+        (F.col("event_date") >= F.lit(start))
+        & (F.col("event_date") <= F.lit(end))
+        & (F.col("action") == "follow")
+        & (F.col("ingest_date") <= F.col("event_date"))
+    ).select(F.col("event_date").alias("run_date"), "account_id", "user_id", "event_ts")

@@ -1,0 +1,252 @@
+"""What findings change for accounts: reviews applied, the blacklist, the two barring detectors, the tiers.
+
+`settle` runs inside a detect run, between computing the statistical and rule findings and recording the
+run, in this order:
+1. findings repeating a dismissed finding's evidence are dropped (and counted);
+2. the blacklist is planned day by day from the findings that count (dismissed ones do not);
+3. the day's findings are written, those that put their account or subject on the list suggesting `blacklist`;
+4. blacklisted_subject_registration and closed_name_reregistration judge the fresh registrations;
+5. the blacklist (checked by its suite) and then the tiers (checked by theirs) are written.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from functools import reduce
+
+from pyspark.sql import DataFrame
+from pyspark.sql import functions as F
+
+from accountwatch.expectations import runner as quality
+from accountwatch.jobs.core.config import Settings
+from accountwatch.jobs.core.lake import TABLES, Lake, between
+from accountwatch.jobs.detectors.barred import (
+    barred_names,
+    changes_window,
+    fresh_registrations,
+    name_reregistrations,
+    subject_registrations,
+)
+from accountwatch.jobs.detectors.shaping import as_findings
+from accountwatch.jobs.ingest.landing import days_between
+from accountwatch.jobs.standing import blacklist, tiers
+from accountwatch.jobs.standing.reviews import counting, latest_verdicts, without_dismissed_evidence
+
+BARRING_DETECTORS = ("blacklisted_subject_registration", "closed_name_reregistration")
+BLACKLIST_DETECTORS = ("fake_follower_spike", "quota_overrun", "batch_registration")
+TIERS_RUN = "account_tiers"
+
+
+@dataclass
+class StandingOutcome:
+    """What a run changed beyond its findings."""
+
+    suppressed: int = 0
+    listed: list[tuple[str, str]] = field(default_factory=list)
+    lifted: list[tuple[str, str]] = field(default_factory=list)
+    tier_moves: dict[date, int] = field(default_factory=dict)
+    current_tiers: dict[str, int] = field(default_factory=dict)
+    barring_findings: dict[tuple[str, date], int] = field(default_factory=dict)
+
+
+def _held_back(found: DataFrame, verdicts: DataFrame, any_dismissed: bool) -> tuple[DataFrame, int]:
+    """`found` without the findings that repeat a dismissed finding's evidence, and how many those were."""
+    if not any_dismissed:
+        return found, 0
+    kept = without_dismissed_evidence(found, verdicts).persist()
+    return kept, found.count() - kept.count()
+
+
+def _blacklist_inputs(
+    lake: Lake,
+    fresh: DataFrame,
+    start: date,
+    end: date,
+    settings: Settings,
+    verdicts: DataFrame,
+    confirmed: set[str],
+) -> list[blacklist.Finding]:
+    """The findings the blacklist rules can look at for start..end."""
+    window = max(settings.blacklist.spike_window_days, settings.blacklist.subject_window_days)
+    columns = ["finding_id", "run_date", "detector", "account_id", "subject_id", "severity"]
+    relevant = F.col("detector").isin(*BLACKLIST_DETECTORS) & (
+        (F.col("detector") != "batch_registration") | F.col("subject_id").isNotNull()
+    )
+    stored = lake.read("findings")
+    earlier = stored.where(
+        (F.col("run_date") >= F.lit(start - timedelta(days=window - 1))) & (F.col("run_date") < F.lit(start)) & relevant
+    ).select(*columns)
+    chosen = [earlier]
+    if confirmed:
+        chosen.append(
+            stored.where((F.col("severity") == "high") & (F.col("run_date") < F.lit(start)))
+            .join(verdicts.where(F.col("verdict") == "confirmed").select("finding_id"), "finding_id")
+            .select(*columns)
+        )
+    chosen.append(fresh.where(relevant | (F.col("severity") == "high")).select(*columns))
+    rows = reduce(DataFrame.unionByName, chosen).distinct().collect()
+    return [blacklist.Finding(**row.asDict()) for row in rows]
+
+
+def _listed_frame(lake: Lake, entries: list[blacklist.Entry]) -> DataFrame:
+    """Active entries after the run: what the barring detectors and the tiers look at."""
+    current = {(entry.entry_id): entry for entry in blacklist.read_current(lake)}
+    for entry in entries:
+        if entry.is_current:
+            current[entry.entry_id] = entry
+        else:
+            current.pop(entry.entry_id, None)
+    active = [entry for entry in current.values() if entry.status == "active"]
+    return blacklist.as_frame(lake, active)
+
+
+def _validate(table: str, rows: DataFrame, start: date, end: date, lake: Lake) -> None:
+    outcome = quality.validate(table, rows)
+    lake.replace(
+        "dq_results",
+        lake.spark.createDataFrame(outcome.rows(start, end), TABLES["dq_results"].schema),
+        f"table_name = '{table}' AND ingest_start = DATE'{start.isoformat()}' AND ingest_end = DATE'{end.isoformat()}'",
+    )
+    if outcome.failures:
+        raise quality.DataQualityError("; ".join(outcome.failures))
+
+
+def _last_tiered(lake: Lake) -> date | None:
+    return lake.read("detector_runs").where(F.col("detector") == TIERS_RUN).agg(F.max("run_date")).collect()[0][0]
+
+
+def settle(
+    lake: Lake,
+    start: date,
+    end: date,
+    settings: Settings,
+    snapshots: DataFrame,
+    found: DataFrame,
+    write_findings,
+    now: datetime,
+    say,
+) -> StandingOutcome:
+    """Apply reviews to `found` (finding rows of the other detectors), write them, then the standing tables."""
+    outcome = StandingOutcome()
+    verdicts = latest_verdicts(lake).localCheckpoint()
+    reviewed = verdicts.select("finding_id", "verdict").collect()
+    dismissed = {row["finding_id"] for row in reviewed if row["verdict"] == "dismissed"}
+    confirmed = {row["finding_id"] for row in reviewed if row["verdict"] == "confirmed"}
+    kept, outcome.suppressed = _held_back(found, verdicts, bool(dismissed))
+
+    say("updating the blacklist")
+    candidates = _blacklist_inputs(lake, kept, start, end, settings, verdicts, confirmed)
+    planned = blacklist.plan(
+        days_between(start, end),
+        candidates,
+        dismissed,
+        confirmed,
+        blacklist.read_current(lake),
+        settings.blacklist,
+        now,
+    )
+    for entry in planned:
+        if entry.status == "active" and entry.is_current:
+            outcome.listed.append(entry.key)
+        elif entry.status == "lifted":
+            outcome.lifted.append(entry.key)
+    # The finding that tipped an entity onto the list (found on its listing day) suggests blacklisting it.
+    tipping = [
+        (finding_id, entry.listed_on)
+        for entry in planned
+        if entry.status == "active" and entry.is_current
+        for finding_id in entry.finding_ids
+    ]
+    tipped = lake.spark.createDataFrame(tipping, "finding_id string, run_date date").withColumn("_tipped", F.lit(True))
+    marked = (
+        kept.join(tipped, ["finding_id", "run_date"], "left")
+        .withColumn(
+            "recommended_action",
+            F.when(F.col("_tipped"), F.lit("blacklist")).otherwise(F.col("recommended_action")),
+        )
+        .drop("_tipped")
+    )
+    write_findings(marked)
+    if kept is not found:
+        kept.unpersist()
+
+    listed = _listed_frame(lake, planned).localCheckpoint()
+    say("checking fresh registrations against the blacklist and closed names")
+    changes = lake.read("account_changes").where(
+        (F.col("ingest_date") >= F.lit(changes_window(start, settings.max_late_days)))
+        & (F.col("ingest_date") <= F.lit(end))
+    )
+    fresh = fresh_registrations(changes, start, end, settings.max_late_days).localCheckpoint()
+    barring = [
+        fresh.transform(subject_registrations(listed)).withColumn(
+            "detector", F.lit("blacklisted_subject_registration")
+        ),
+        fresh.transform(name_reregistrations(barred_names(snapshots, listed), snapshots, settings.names)).withColumn(
+            "detector", F.lit("closed_name_reregistration")
+        ),
+    ]
+    columns = ["run_date", "detector", "account_id", "subject_id", "severity", "score", "evidence"]
+    barring_found = reduce(DataFrame.unionByName, [rows.select(*columns) for rows in barring]).transform(
+        as_findings(settings.rule_versions, settings.actions)
+    )
+    barring_kept, held_back = _held_back(barring_found.persist(), verdicts, bool(dismissed))
+    outcome.suppressed += held_back
+    detectors = ", ".join(f"'{name}'" for name in BARRING_DETECTORS)
+    lake.upsert(
+        "findings",
+        barring_kept,
+        ["finding_id"],
+        delete_unmatched_where=f"{between('{t}.run_date', start, end)} AND {{t}}.detector IN ({detectors})",
+    )
+    outcome.barring_findings = {
+        (row["detector"], row["run_date"]): row["count"]
+        for row in barring_kept.groupBy("detector", "run_date").count().collect()
+    }
+    barring_kept.unpersist()
+    barring_found.unpersist()
+
+    if planned:
+        _validate("blacklist", blacklist.after_write(lake, planned), start, end, lake)
+    blacklist.write(lake, planned)
+
+    say("updating credit tiers")
+    policy = settings.tiers
+    counted = counting(
+        lake.read("findings").where(
+            (F.col("run_date") > F.lit(start - timedelta(days=policy.trusted_clean_days)))
+            & (F.col("run_date") <= F.lit(end))
+        ),
+        verdicts,
+    )
+    daily = snapshots.transform(tiers.daily_tiers(counted, listed, policy))
+    history = tiers.spliced_history(
+        lake.read("account_tiers"), daily, start, end, _last_tiered(lake), policy.policy_version
+    ).localCheckpoint()
+    _validate("account_tiers", history, start, end, lake)
+    lake.upsert(
+        "account_tiers",
+        history,
+        ["account_id", "valid_from"],
+        update_when=tiers.CHANGED,
+        delete_unmatched_where=tiers.history_slice(start),
+    )
+    summary = (
+        history.select(
+            F.when(F.col("valid_from").between(start, end), F.col("valid_from")).alias("moved_on"),
+            F.when(F.col("is_current"), F.col("tier")).alias("current_tier"),
+        )
+        .groupBy("moved_on", "current_tier")
+        .count()
+        .collect()
+    )
+    moves: Counter = Counter()
+    current: Counter = Counter()
+    for row in summary:
+        if row["moved_on"] is not None:
+            moves[row["moved_on"]] += row["count"]
+        if row["current_tier"] is not None:
+            current[row["current_tier"]] += row["count"]
+    outcome.tier_moves, outcome.current_tiers = dict(moves), dict(current)
+    return outcome

@@ -1,0 +1,58 @@
+"""The lake's fault-injection hook: inert unless asked, one count per Delta commit, a kill at the chosen one."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from datetime import date
+
+import pytest
+
+from accountwatch.jobs.core import lake as lake_module
+from accountwatch.jobs.core.lake import FAULT_AT_VARIABLE, FAULT_TRACE_VARIABLE, TABLES, fault_point
+
+
+@pytest.fixture
+def fresh_count(monkeypatch):
+    monkeypatch.setattr(lake_module, "_commits_seen", 0)
+    monkeypatch.delenv(FAULT_AT_VARIABLE, raising=False)
+    monkeypatch.delenv(FAULT_TRACE_VARIABLE, raising=False)
+
+
+def test_fault_hook_counts_nothing_while_its_variables_are_unset(fresh_count, monkeypatch, tmp_path):
+    for _ in range(3):
+        fault_point("replace", "findings", "before")
+        fault_point("replace", "findings", "after")
+    trace = tmp_path / "commits.tsv"
+    monkeypatch.setenv(FAULT_TRACE_VARIABLE, str(trace))
+    fault_point("upsert", "blacklist", "before")
+    fault_point("upsert", "blacklist", "after")
+    assert trace.read_text().splitlines() == ["1\tupsert\tblacklist"]
+
+
+def test_replace_and_upsert_are_each_one_counted_commit(fresh_count, monkeypatch, lake, spark, tmp_path):
+    trace = tmp_path / "commits.tsv"
+    monkeypatch.setenv(FAULT_TRACE_VARIABLE, str(trace))
+    day = spark.createDataFrame([("subscriptions", date(2026, 3, 1), 1, 5, 5, 0)], TABLES["loaded_days"].schema)
+    lake.replace("loaded_days", day, "ingest_date = DATE'2026-03-01'")
+    lake.upsert("loaded_days", day, ["table_name", "ingest_date"])
+    assert trace.read_text().splitlines() == ["1\treplace\tloaded_days", "2\tupsert\tloaded_days"]
+
+
+@pytest.mark.parametrize(
+    ("fault_at", "traced"), [("2:before", ["1\treplace\tt"]), ("2:after", ["1\treplace\tt", "2\treplace\tt"])]
+)
+def test_fault_hook_kills_its_process_at_the_chosen_commit(fault_at, traced, tmp_path):
+    trace = tmp_path / "commits.tsv"
+    commits = "\n".join(
+        ["from accountwatch.jobs.core.lake import fault_point", "for _ in range(3):"]
+        + [f"    fault_point('replace', 't', {position!r})" for position in ("before", "after")]
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", commits],
+        env={**os.environ, FAULT_AT_VARIABLE: fault_at, FAULT_TRACE_VARIABLE: str(trace)},
+    )
+    assert done.returncode == -signal.SIGKILL
+    assert trace.read_text().splitlines() == traced

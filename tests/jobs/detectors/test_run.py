@@ -1,0 +1,179 @@
+from __future__ import annotations
+
+import json
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+from chispa import assert_df_equality
+from pyspark.sql import functions as F
+
+from accountwatch.jobs.core.lake import TABLES as LAKE_TABLES
+from accountwatch.jobs.core.lake import Lake
+from accountwatch.jobs.detectors.run import detect_range
+from accountwatch.jobs.ingest.landing import days_between
+from accountwatch.jobs.ingest.load import ingest_range
+from tests.landing_files import ACCOUNT_HEADER, ENGAGEMENT_HEADER, account, write_csv, write_jsonl
+
+KEY = b"unit-test-key-0123456789"
+# dq_results logs each ingest range: a rerun of one day after a backfill adds that day's own results.
+ALL_TABLES = tuple(sorted(name for name in LAKE_TABLES if name != "dq_results"))
+START = date(2026, 1, 1)
+END = date(2026, 7, 10)
+# The first day whose six calendar months (2026-01-02 to 2026-07-01) are all loaded.
+FIRST_COVERED = date(2026, 7, 1)
+
+
+ACTIVE = ("pa_busy", "pa_q1", "pa_q2", "pa_q3", "pa_q4", "pa_t1", "pa_t2", "pa_t3")
+LATE = {"pa_t3": date(2026, 7, 8), "pa_q4": date(2026, 7, 10)}
+
+
+def build_platform(landing: Path) -> None:
+    """A crafted platform: every case of the rule detectors, with transitions in the last days."""
+    snapshot = [
+        account("pa_busy", registered_at="2024-01-01 10:00:00", updated_at="2025-12-31 10:00:00"),
+        account("pa_silent", subject_id="s_2", registered_at="2024-01-01 10:00:00", updated_at="2025-12-31 10:00:00"),
+        account(
+            "pa_suspended", subject_id="s_3", status="suspended", registered_at="2024-01-01", updated_at="2025-12-31"
+        ),
+        account("pa_fades", subject_id="s_4", registered_at="2024-01-01 10:00:00", updated_at="2025-12-31 10:00:00"),
+        account("pa_returns", subject_id="s_5", registered_at="2024-01-01 10:00:00", updated_at="2025-12-31 10:00:00"),
+        account("pa_q1", subject_id="s_q", registered_at="2024-02-01 10:00:00", updated_at="2025-12-31 10:00:00"),
+        account("pa_q2", subject_id="s_q", registered_at="2024-03-01 10:00:00", updated_at="2025-12-31 10:00:00"),
+        account("pa_q3", subject_id="s_q", registered_at="2024-04-01 10:00:00", updated_at="2025-12-31 10:00:00"),
+        account("pa_t1", subject_id="s_t", registered_at="2024-05-01 10:00:00", updated_at="2025-12-31 10:00:00"),
+        account("pa_t2", subject_id="s_t", registered_at="2024-05-01 10:00:00", updated_at="2025-12-31 10:00:00"),
+        account(
+            "u_1",
+            account_type="user",
+            subject_id="",
+            subject_type="",
+            registered_at="2024-01-01",
+            updated_at="2025-12-31",
+        ),
+    ]
+    changes = {
+        START: snapshot,
+        # s_t goes over its limit on 2026-07-08; s_q closes two accounts on 2026-07-09, so its next one fits.
+        date(2026, 7, 8): [
+            account("pa_t3", subject_id="s_t", registered_at="2026-07-08 11:00:00", updated_at="2026-07-08 11:00:00")
+        ],
+        date(2026, 7, 9): [
+            account(
+                "pa_q1",
+                subject_id="s_q",
+                status="closed",
+                registered_at="2024-02-01 10:00:00",
+                updated_at="2026-07-09 09:00:00",
+            ),
+            account(
+                "pa_q2",
+                subject_id="s_q",
+                status="closed",
+                registered_at="2024-03-01 10:00:00",
+                updated_at="2026-07-09 09:00:00",
+            ),
+        ],
+        date(2026, 7, 10): [
+            account("pa_q4", subject_id="s_q", registered_at="2026-07-10 08:00:00", updated_at="2026-07-10 08:00:00")
+        ],
+    }
+    for day in days_between(START, END):
+        if day in changes:
+            write_csv(landing, "accounts", day, ACCOUNT_HEADER, changes[day])
+        stamp = f"{day.isoformat()}T09:00:00+08:00"
+        write_jsonl(
+            landing,
+            "subscriptions",
+            day,
+            [
+                {
+                    "event_id": f"s-{day}",
+                    "account_id": "pa_busy",
+                    "user_id": "u_1",
+                    "action": "follow",
+                    "event_ts": stamp,
+                }
+            ],
+        )
+        events = [[f"read-{day}", "pa_silent", "u_1", "read", stamp, "2"]]
+        events += [
+            [f"{name}-{day}", name, "op", "login", stamp, ""]
+            for name in ACTIVE
+            if name not in LATE or day >= LATE[name]
+        ]
+        # pa_fades publishes last on 2026-01-08 09:00: its cutoff passes that on 2026-07-08.
+        if day <= date(2026, 1, 8):
+            events.append([f"fades-{day}", "pa_fades", "op", "publish", stamp, ""])
+        # pa_returns is silent (dormant on the first covered day), logs in on 2026-07-05, then is silent again.
+        if day == date(2026, 7, 5):
+            events.append([f"returns-{day}", "pa_returns", "op", "login", stamp, ""])
+        write_csv(landing, "engagement", day, ENGAGEMENT_HEADER, events)
+
+
+@pytest.fixture(scope="module")
+def platform(tmp_path_factory) -> Path:
+    landing = tmp_path_factory.mktemp("crafted") / "landing"
+    build_platform(landing)
+    return landing
+
+
+def flagged(lake: Lake, detector: str) -> dict[str, list[str]]:
+    rows = lake.read("findings").where(F.col("detector") == detector).collect()
+    found: dict[str, list[str]] = {}
+    for row in sorted(rows, key=lambda r: r["run_date"]):
+        found.setdefault(row["account_id"], []).append(row["run_date"].isoformat())
+    return found
+
+
+@pytest.fixture(scope="module")
+def backfilled(spark, settings, platform, tmp_path_factory) -> Lake:
+    lake = Lake(spark, tmp_path_factory.mktemp("bulk") / "lake", settings)
+    ingest_range(lake, platform, START, END, settings, KEY)
+    detect_range(lake, START, END, settings, from_current_state=False)
+    return lake
+
+
+def test_dormant_flags_nothing_while_history_is_short_then_every_dormant_account(backfilled):
+    runs = {
+        row["run_date"]: row for row in backfilled.read("detector_runs").where("detector = 'dormant_account'").collect()
+    }
+    assert runs[FIRST_COVERED - timedelta(days=1)]["status"] == "history_too_short"
+    assert "history too short" in runs[FIRST_COVERED - timedelta(days=1)]["message"]
+    assert runs[FIRST_COVERED]["status"] == "ok"
+    assert flagged(backfilled, "dormant_account") == {
+        "pa_silent": ["2026-07-01"],
+        "pa_returns": ["2026-07-01"],
+        "pa_fades": ["2026-07-08"],
+    }
+
+
+def test_quota_flags_on_first_day_and_again_only_for_new_overruns(backfilled):
+    assert flagged(backfilled, "quota_overrun") == {"pa_q3": ["2026-01-01"], "pa_t3": ["2026-07-08"]}
+    evidence = json.loads(backfilled.read("findings").where("account_id = 'pa_t3'").collect()[0]["evidence"])
+    assert [entry["account_id"] for entry in evidence["live_accounts"]] == ["pa_t1", "pa_t2", "pa_t3"]
+    assert evidence["limit"] == 2 and evidence["subject_id"] == "s_t"
+
+
+def test_backfill_gives_the_same_findings_as_nightly_runs(spark, settings, platform, backfilled, tmp_path):
+    lake = Lake(spark, tmp_path / "lake", settings)
+    before_nightly = date(2026, 7, 7)
+    ingest_range(lake, platform, START, before_nightly, settings, KEY)
+    detect_range(lake, START, before_nightly, settings, from_current_state=False)
+    for day in days_between(before_nightly + timedelta(days=1), END):
+        ingest_range(lake, platform, day, day, settings, KEY)
+        detect_range(lake, day, day, settings, from_current_state=True)
+    assert_df_equality(lake.read("findings"), backfilled.read("findings"), ignore_row_order=True, ignore_nullable=True)
+    assert_df_equality(
+        lake.read("detector_state"), backfilled.read("detector_state"), ignore_row_order=True, ignore_nullable=True
+    )
+
+
+def test_rerunning_the_nightly_day_leaves_every_table_identical(spark, settings, platform, backfilled):
+    before = {name: backfilled.read(name).cache() for name in ALL_TABLES}
+    for frame in before.values():
+        frame.count()
+    ingest_range(backfilled, platform, END, END, settings, KEY)
+    detect_range(backfilled, END, END, settings, from_current_state=True)
+    for name in ALL_TABLES:
+        assert_df_equality(backfilled.read(name), before[name], ignore_row_order=True, ignore_nullable=True)
