@@ -30,7 +30,7 @@ from accountwatch.jobs.core.config import load_settings
 from accountwatch.jobs.core.lake import FAULT_AT_VARIABLE, FAULT_TRACE_VARIABLE, TABLES, Lake
 from accountwatch.jobs.core.pii import PII_KEY_VARIABLE, local_demo_key
 from accountwatch.jobs.core.spark import get_spark
-from accountwatch.synthetic.platform import TRUTH_FILE, PlantedTruth, PlatformSize, generate_platform
+from accountwatch.synthetic import TRUTH_FILE, PlantedTruth, PlatformSize, generate_platform
 
 BIN = Path(sys.executable).parent
 RUN_TIMEOUT_SECONDS = 1800

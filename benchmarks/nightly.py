@@ -15,7 +15,7 @@ from pathlib import Path
 
 from accountwatch.flows.pipeline import backfill, nightly
 from accountwatch.jobs.core.pii import PII_KEY_VARIABLE, local_demo_key
-from accountwatch.synthetic.platform import PlantedTruth, PlatformSize, generate_platform
+from accountwatch.synthetic import PlantedTruth, PlatformSize, generate_platform
 
 
 def _timed(label: str, results: dict, action) -> None:

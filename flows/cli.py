@@ -654,7 +654,7 @@ def evaluate(
 ) -> None:
     """Score the lake's findings against the truth a synthetic platform left in the landing folder."""
     from accountwatch.flows.runtime import open_lake
-    from accountwatch.synthetic.platform import TRUTH_FILE, PlantedTruth
+    from accountwatch.jobs.planted_truth import TRUTH_FILE, PlantedTruth
 
     truth_file = landing / TRUTH_FILE
     if not truth_file.is_file():
@@ -688,7 +688,7 @@ def demo(
 
     from accountwatch.flows.runtime import open_lake
     from accountwatch.jobs.core.pii import PII_KEY_VARIABLE, local_demo_key
-    from accountwatch.synthetic.platform import PlatformSize, generate_platform
+    from accountwatch.synthetic import PlatformSize, generate_platform
 
     first = _parse_day(start, "--start")
     try:

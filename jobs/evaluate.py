@@ -8,7 +8,7 @@ from datetime import date
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from accountwatch.synthetic.platform import PlantedTruth
+from accountwatch.jobs.planted_truth import PlantedTruth
 
 DETECTORS = (
     "dormant_account",

@@ -94,7 +94,7 @@ def platform_run(prefect_harness, spark, settings, tmp_path_factory):
     Shared by every module that reads a whole platform's lake; a test that changes the lake works on a copy.
     """
     from accountwatch.flows.pipeline import backfill, nightly
-    from accountwatch.synthetic.platform import PlatformSize, generate_platform
+    from accountwatch.synthetic import PlatformSize, generate_platform
 
     root = tmp_path_factory.mktemp("platform")
     truth = generate_platform(root / "landing", seed=11, start=date(2026, 1, 1), size=PlatformSize.named("tiny"))

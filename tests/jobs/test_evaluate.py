@@ -1,9 +1,11 @@
 from __future__ import annotations
 
+import subprocess
+import sys
 from datetime import date
 
 from accountwatch.jobs.evaluate import score_detectors
-from accountwatch.synthetic.platform import PlantedTruth
+from accountwatch.jobs.planted_truth import PlantedTruth
 
 DAY = date(2026, 3, 10)
 FINDINGS = "detector string, account_id string, run_date date"
@@ -34,3 +36,14 @@ def test_closed_names_score_planted_reregistrations_and_count_flagged_common_nam
     # A stranger with a common name flagged (on another day too), and a re-registration missed.
     noisy = closed_name_score(spark, [("pa_brand", DAY), ("pa_qiwei405", date(2026, 3, 11)), ("pa_far", DAY)])
     assert (noisy.precision, noisy.recall, noisy.organic_flagged) == (1 / 3, 0.5, 2)
+
+
+def test_scoring_and_the_command_line_import_no_generator_code():
+    # Production reads truth.json through jobs.planted_truth; only `accountwatch demo` loads the generator.
+    modules = ("accountwatch.jobs.evaluate", "accountwatch.jobs.planted_truth", "accountwatch.flows.cli")
+    code = (
+        f"import importlib, sys; [importlib.import_module(name) for name in {modules!r}]; "
+        "print(sorted(name for name in sys.modules if name.startswith('accountwatch.synthetic')))"
+    )
+    imported = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert imported.strip() == "[]"
