@@ -62,10 +62,10 @@ browser:
 demo: setup
 	$(BIN)/accountwatch demo
 
-# Two workers, one per core; each test file stays in one worker, so its module fixtures are built once.
+# Two workers, one per core; tests/conftest.py keeps each file in one worker, the shared platform's readers together.
 PYTEST_WORKERS ?= 2
 test: setup browser
-	$(BIN)/python -m pytest -q --durations=15 -n $(PYTEST_WORKERS) --dist loadfile tests
+	$(BIN)/python -m pytest -q --durations=15 -n $(PYTEST_WORKERS) tests
 
 # The inner loop: unit tests on literal frames, no flows, no landing folders.
 test-fast: setup

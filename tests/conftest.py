@@ -54,12 +54,39 @@ INTEGRATION_MODULES = frozenset(
 SHARED_PLATFORM_FIXTURES = ("platform_run",)
 
 
+# The test files that read the shared platform: `make test` runs them in one worker, so it is built once.
+PLATFORM_FILES = frozenset(
+    {
+        "tests/flows/test_pipeline.py",
+        "tests/flows/test_server.py",
+        "tests/jobs/outputs/test_evidence.py",
+        "tests/jobs/outputs/test_report.py",
+        "tests/notebooks/test_daily_review.py",
+    }
+)
+
+
 def pytest_collection_modifyitems(config, items) -> None:
-    """Mark the integration tests (left out by `make test-fast`)."""
+    """Mark the integration tests (left out by `make test-fast`); check the platform's readers are all known."""
     for item in items:
         module = item.module.__name__.rsplit(".", 1)[-1]
-        if module in INTEGRATION_MODULES or any(name in item.fixturenames for name in SHARED_PLATFORM_FIXTURES):
+        shares_platform = any(name in item.fixturenames for name in SHARED_PLATFORM_FIXTURES)
+        if module in INTEGRATION_MODULES or shares_platform:
             item.add_marker(pytest.mark.integration)
+        if shares_platform and item.nodeid.split("::", 1)[0] not in PLATFORM_FILES:
+            raise pytest.UsageError(f"{item.nodeid} reads the shared platform: add its file to PLATFORM_FILES")
+
+
+def pytest_xdist_make_scheduler(config, log):
+    """Each test file stays in one worker (its module fixtures are built once), the platform's readers together."""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class PlatformTogether(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            path = nodeid.split("::", 1)[0]
+            return "shared platform" if path in PLATFORM_FILES else path
+
+    return PlatformTogether(config, log)
 
 
 @pytest.fixture(scope="session")
