@@ -7,7 +7,6 @@ BIN    := $(VENV)/bin
 STAMPS := .stamps
 JARS   := .jars
 MAVEN  := https://repo1.maven.org/maven2/io/delta
-LINTED := flows jobs schemas expectations
 
 DELTA_VERSION := $(shell sed -n 's/^delta-spark==\([^ ]*\).*/\1/p' constraints.txt)
 SPARK_MINOR   := $(shell sed -n 's/^pyspark==\([0-9]*\.[0-9]*\).*/\1/p' constraints.txt)
@@ -78,9 +77,11 @@ bench: setup
 faults: setup
 	$(BIN)/python -m accountwatch.benchmarks.faults
 
+# Run by .ci/run before the tests; the same checks as .pre-commit-config.yaml.
 lint: setup
-	$(BIN)/ruff check $(LINTED)
-	$(BIN)/mypy $(LINTED)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 # Keeps .jars/ so no later run needs the network; `rm -rf .jars` to fetch them again.
 clean:

@@ -63,7 +63,7 @@ def plan_event_bad_rows(
     return planned
 
 
-def bad_event_row(
+def bad_event_row(  # noqa: C901 - one branch per kind of bad row the contract names
     rng: np.random.Generator,
     world: World,
     factory: EventFactory,

@@ -371,7 +371,7 @@ def _threshold_breaches(
     return breaches
 
 
-def ingest_range(
+def ingest_range(  # noqa: C901 - one pass per table: judge, count, quarantine; split, it would pass six frames around
     lake: Lake,
     landing,
     start: date,

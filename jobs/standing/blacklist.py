@@ -128,7 +128,7 @@ class _Candidate:
     subject_id: str | None
 
 
-def plan(
+def plan(  # noqa: C901 - the blacklist rules of defaults.toml read top to bottom, one branch per rule
     days: list[date],
     findings: list[Finding],
     dismissed: set[str],

@@ -30,9 +30,7 @@ def _outputs(cell) -> str:
 def test_daily_review_notebook_runs_against_a_lake_and_drills_into_the_top_finding(platform_run, tmp_path):
     truth, lake, _ = platform_run
     day = sorted(day for _, day in truth.fake_follower_spike)[0]
-    top = (
-        lake.read("findings").where(F.col("run_date") == day).orderBy(F.col("score").desc()).first()["account_id"]
-    )
+    top = lake.read("findings").where(F.col("run_date") == day).orderBy(F.col("score").desc()).first()["account_id"]
     stored = nbformat.read(NOTEBOOK, as_version=4)
     code = [cell for cell in stored.cells if cell.cell_type == "code"]
     assert all(not cell.get("outputs") for cell in code), "the notebook is committed without outputs"
