@@ -84,7 +84,10 @@ def pytest_xdist_make_scheduler(config, log):
     class PlatformTogether(LoadScopeScheduling):
         def _split_scope(self, nodeid: str) -> str:
             path = nodeid.split("::", 1)[0]
-            return "shared platform" if path in PLATFORM_FILES else path
+            if path in PLATFORM_FILES:
+                return "shared platform"
+            # tests/synthetic/conftest.py builds its tiny and demo platforms once per worker: keep them in one.
+            return "synthetic platforms" if path.startswith("tests/synthetic/") else path
 
     return PlatformTogether(config, log)
 
