@@ -173,7 +173,7 @@ class BlacklistRules:
 class NameMatchSettings:
     """closed_name_reregistration (see defaults.toml)."""
 
-    rule_version: Version = "closed_name_reregistration/2"
+    rule_version: Version = "closed_name_reregistration/3"
     max_edits: Count = 1
     min_near_length: PositiveCount = 4
     common_namesakes: PositiveCount = 2

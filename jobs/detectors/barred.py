@@ -121,6 +121,23 @@ def _near(left: str, right: str, settings: NameMatchSettings) -> Column:
     )
 
 
+def _words(column: str) -> Column:
+    """A name's words, width and case folded: its runs of letters (spaces, punctuation and digits part them)."""
+    folded = F.lower(F.translate(F.col(column), FULL_WIDTH, HALF_WIDTH))
+    return F.filter(F.split(folded, "[^\\p{L}]+"), lambda word: word != "")
+
+
+def _other_short_word(settings: NameMatchSettings) -> Column:
+    """Near (not equal) names whose words pair up and differ in a whole short word: `Daily Digest, 苏州` and
+    `Daily Digest, 杭州` are two cities' digests one edit apart, not a variant of one name."""
+    new, barred = _words("account_name"), _words("match_name")
+    short = settings.min_distinctive_length
+    swapped = F.zip_with(
+        new, barred, lambda left, right: (left != right) & (F.length(left) < short) & (F.length(right) < short)
+    )
+    return (F.col("edits") > 0) & (F.size(new) == F.size(barred)) & F.array_contains(swapped, True)
+
+
 def _handle(column: str) -> tuple[Column, Column]:
     """A name's letters and counter when, width and case folded, it is a handle; two empty strings otherwise."""
     folded = F.trim(F.lower(F.translate(F.col(column), FULL_WIDTH, HALF_WIDTH)))
@@ -218,7 +235,8 @@ def name_reregistrations(
         crowded = F.col("live_namesakes") >= settings.common_namesakes
         # One or two characters (张伟, a bare initial pair) are personal names or initials many people share.
         too_short = length < settings.min_distinctive_length
-        distinctive = ~handle & ~crowded & ~too_short
+        other_word = _other_short_word(settings)
+        distinctive = ~handle & ~crowded & ~too_short & ~other_word
         same_subject = F.coalesce(F.col("match_subject") == F.col("subject_id"), F.lit(False))
         common_because = F.concat_ws(
             "; ",
@@ -236,6 +254,16 @@ def name_reregistrations(
                     "%d characters after normalising (fewer than %d), like a common personal name",
                     length,
                     F.lit(settings.min_distinctive_length),
+                ),
+            ),
+            F.when(
+                other_word,
+                F.format_string(
+                    "the names differ in a whole word of fewer than %d characters (%s for %s): another name, "
+                    "not a variant of it",
+                    F.lit(settings.min_distinctive_length),
+                    F.array_join(F.array_except(_words("account_name"), _words("match_name")), " "),
+                    F.array_join(F.array_except(_words("match_name"), _words("account_name")), " "),
                 ),
             ),
             F.when(

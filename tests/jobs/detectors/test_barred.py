@@ -340,6 +340,33 @@ def test_a_long_or_non_letter_name_or_one_taken_without_a_counter_is_distinctive
     assert evidence["common_matches"] == []
 
 
+def test_near_names_differing_in_a_whole_short_word_are_two_names_but_a_typo_in_a_long_word_is_one(spark):
+    protected = spark.createDataFrame(
+        [
+            (RUN_DAY, "pa_hangzhou", "Daily Digest, 杭州", "s_1", "closed"),
+            (RUN_DAY, "pa_herald", "Riverside Civic Herald", "s_2", "closed"),
+        ],
+        PROTECTED,
+    )
+    fresh = spark.createDataFrame(
+        [
+            (RUN_DAY, "pa_suzhou", "s_11", "Daily Digest, 苏州", at(RUN_DAY, 9)),
+            (RUN_DAY, "pa_heralt", "s_12", "Riverside Civic Heralt", at(RUN_DAY, 9)),
+            (RUN_DAY, "pa_hangzhou_back", "s_1", "Daily Digest, 苏州 2", at(RUN_DAY, 9)),
+        ],
+        FRESH,
+    )
+    rows = flagged(spark, fresh, protected)
+    assert {account_id: row["severity"] for account_id, row in rows.items()} == {
+        "pa_heralt": "medium",
+        "pa_hangzhou_back": "high",
+    }
+    # The barred account's own subject under the other city's name: flagged, saying why the name alone is not.
+    evidence = json.loads(rows["pa_hangzhou_back"]["evidence"])
+    assert evidence["name_distinctive"] is False
+    assert "differ in a whole word of fewer than 3 characters (苏州 for 杭州)" in evidence["reason"]
+
+
 def test_a_name_other_subjects_live_accounts_already_bear_is_common_and_not_flagged(spark):
     protected = spark.createDataFrame(
         [(RUN_DAY, "pa_chen", "Chen Jing", "s_c", "closed"), (RUN_DAY, "pa_zw", "张伟华", "s_z", "closed")],
