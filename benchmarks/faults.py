@@ -173,6 +173,7 @@ def _unseen_commits(before: Path, after: Path, commits: list[Commit]) -> dict[st
     return {name: count - counted.get(name, 0) for name, count in gained.items() if count > counted.get(name, 0)}
 
 
+# Long: the campaign in order (arguments, platform, reference run, each point, summary), printed as it goes.
 def main() -> None:  # noqa: C901 - the campaign in order: arguments, platform, reference run, each point, summary
     """Prepare the platform, run the reference day, then every fault point; print what survived."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)

@@ -37,6 +37,7 @@ LATE_SHARE = 0.005
 MAX_LATE_DAYS = 3
 
 
+# Long: the generator's draws in the one order that keeps a seed's files identical; split, the order would hide.
 def _build_world(
     rng: np.random.Generator, size: PlatformSize, start: date, time_zone: str, extra_accounts: int
 ) -> tuple[World, PublicPlan]:
@@ -144,6 +145,7 @@ def _check_landing_is_empty(landing: Path) -> None:
             raise SyntheticPlatformError(f"{folder} is not empty: generate the synthetic platform into an empty folder")
 
 
+# Long: mostly its documented keyword arguments and the steps of one generation, each a call.
 def generate_platform(
     landing: Path,
     *,

@@ -72,6 +72,7 @@ def plan_regular_public(rng: np.random.Generator, plan: PublicPlan, size: Platfo
             plan.add(subject, int(rng.integers(-1095, -1)), reg_sec, role, days=days)
 
 
+# Long: one pass over the users drawing each one's history in a fixed order (the seed's random stream).
 def plan_users(
     rng: np.random.Generator, size: PlatformSize, first_index: int, plants: Plants
 ) -> tuple[Users, np.ndarray, list[tuple]]:
@@ -149,6 +150,7 @@ def plan_users(
     return users, snapshot, changes
 
 
+# Long: assembles every account column from the plan in one place, in the order the random stream needs.
 def build_accounts(
     rng: np.random.Generator,
     plan: PublicPlan,

@@ -81,6 +81,7 @@ class EventFactory:
         follows = Rows({"account": joined["account"], "user": joined["follower"], "second": follow_sec})
         return engagement, follows
 
+    # Long: one day's traffic drawn in a fixed order (organic, then each plant); the seed's stream depends on it.
     def day(self, rng: np.random.Generator, day: int) -> tuple[Rows, Rows]:
         """Engagement and subscription events that happened on `day` (platform time), ids assigned."""
         world = self.world

@@ -14,6 +14,7 @@ from accountwatch.synthetic.world import PublicPlan, World
 from accountwatch.synthetic.write import local_and_utc
 
 
+# Long: one field of truth.json per statement, for every detector's plants and look-alikes.
 def planted_truth(world: World, plan: PublicPlan, seed: int, bad_counts: dict[str, int]) -> PlantedTruth:
     """The truth of a generated world, ids sorted."""
     ids, plants, start = world.accounts.account_id, world.plants, world.start

@@ -371,6 +371,7 @@ def _threshold_breaches(
     return breaches
 
 
+# Long: one pass per table (judge, count, quarantine) then one write of the range; see the noqa reason.
 def ingest_range(  # noqa: C901 - one pass per table: judge, count, quarantine; split, it would pass six frames around
     lake: Lake,
     landing,
