@@ -76,11 +76,13 @@ def main() -> None:
         raise SystemExit(done.exit_code) from None
     except Exception as error:  # noqa: BLE001 - the known kinds become one line; others are bugs
         import click
+        from typer.exceptions import TyperException
 
-        if isinstance(error, click.ClickException):
+        # Typer raises its own copies of click's exceptions (typer._click), with the same show() and exit_code.
+        if isinstance(error, click.ClickException | TyperException) and hasattr(error, "show"):
             error.show()
-            raise SystemExit(error.exit_code) from None
-        if isinstance(error, click.exceptions.Abort):
+            raise SystemExit(getattr(error, "exit_code", 2)) from None
+        if isinstance(error, click.exceptions.Abort | typer.Abort):
             raise SystemExit(130) from None
         if isinstance(error, _known_errors()):
             sys.stderr.write(f"accountwatch: error: {' '.join(str(error).split())}\n")

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from accountwatch.flows.cli import DEMO_MARKER, _pii_key
+from accountwatch.flows.cli import DEMO_MARKER, _pii_key, main
 from accountwatch.jobs.core.pii import PII_KEY_VARIABLE, MissingPiiKeyError
 
 
@@ -31,3 +31,21 @@ def test_the_key_variable_wins_over_a_demo_key(tmp_path, monkeypatch):
     (lake / DEMO_MARKER).write_text("demo")
     (tmp_path / "demo-pii.key").write_text("demo-key-0123456789abcdef\n")
     assert _pii_key(lake) == b"operator-key-0123456789"
+
+
+def test_no_command_shows_the_commands_without_a_traceback(monkeypatch, capsys):
+    monkeypatch.setattr("sys.argv", ["accountwatch"])
+    with pytest.raises(SystemExit) as exited:
+        main()
+    assert exited.value.code != 0
+    shown = capsys.readouterr()
+    assert "Traceback" not in shown.err and "NoArgsIsHelpError" not in shown.err
+    assert "export-evidence" in shown.err + shown.out
+
+
+def test_an_unknown_option_is_one_usage_error(monkeypatch, capsys):
+    monkeypatch.setattr("sys.argv", ["accountwatch", "run", "--no-such-option"])
+    with pytest.raises(SystemExit) as exited:
+        main()
+    assert exited.value.code == 2
+    assert "No such option" in capsys.readouterr().err
