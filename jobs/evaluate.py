@@ -8,27 +8,19 @@ from datetime import date
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
+from accountwatch.jobs.detectors import fake_follower_spike, registry
+from accountwatch.jobs.detectors.base import Detector
 from accountwatch.jobs.planted_truth import PlantedTruth
-
-DETECTORS = (
-    "dormant_account",
-    "quota_overrun",
-    "batch_registration",
-    "fake_follower_spike",
-    "blacklisted_subject_registration",
-    "closed_name_reregistration",
-)
 
 
 @dataclass(frozen=True)
 class DetectorScore:
     """Planted and found cases of one detector.
 
-    A case is an account, except for fake_follower_spike and the barring detectors, whose cases are
-    (account, day) pairs: a purchase or a registration is found only when its day is flagged. `ignored` found
-    cases are neither right nor wrong (the days of a slow drip of bought follows). `organic_flagged` of
-    `organic_planted` planted look-alikes that must never be flagged were: fake_follower_spike's viral days,
-    closed_name_reregistration's common-name collisions and the name two edits away.
+    A case is an account or an (account, day) pair, as the detector's `Scoring` says: a purchase or a
+    registration is found only when its day is flagged. `ignored` found cases are neither right nor wrong (the
+    days of a slow drip of bought follows). `organic_flagged` of `organic_planted` planted look-alikes that must
+    never be flagged were (viral days, common-name collisions and the name two edits away).
     """
 
     detector: str
@@ -60,58 +52,49 @@ class DripScore:
 
 
 def _found(findings: DataFrame) -> dict[str, set[tuple[str, date]]]:
-    rows = findings.where(F.col("detector").isin(*DETECTORS)).select("detector", "account_id", "run_date").collect()
-    found: dict[str, set[tuple[str, date]]] = {name: set() for name in DETECTORS}
+    names = registry.names()
+    rows = findings.where(F.col("detector").isin(*names)).select("detector", "account_id", "run_date").collect()
+    found: dict[str, set[tuple[str, date]]] = {name: set() for name in names}
     for row in rows:
         found[row["detector"]].add((row["account_id"], row["run_date"]))
     return found
 
 
+def _accounts(pairs: set[tuple[str, date]]) -> set[str]:
+    return {account_id for account_id, _ in pairs}
+
+
+def score_detector(detector: Detector, found: set[tuple[str, date]], truth: PlantedTruth) -> DetectorScore:
+    """Compare what one detector flagged, as (account, run_date) pairs, with what was planted for it."""
+    scoring = detector.scoring
+    planted = set(scoring.planted(truth))
+    cases: set = found if scoring.case == "account_day" else _accounts(found)
+    ignored = len((cases & set(scoring.ignored(truth))) - planted) if scoring.ignored else 0
+    organic_flagged = organic_planted = 0
+    if scoring.look_alikes:
+        look_alikes = set(scoring.look_alikes(truth))
+        flagged: set = found if scoring.look_alike_case == "account_day" else _accounts(found)
+        organic_flagged, organic_planted = len(flagged & look_alikes), len(look_alikes)
+    return DetectorScore(
+        detector.name,
+        len(planted),
+        len(cases),
+        len(cases & planted),
+        ignored=ignored,
+        organic_flagged=organic_flagged,
+        organic_planted=organic_planted,
+    )
+
+
 def score_detectors(findings: DataFrame, truth: PlantedTruth) -> list[DetectorScore]:
     """Per detector, compare what was flagged with what was planted."""
     found = _found(findings)
-    scores = []
-    for name, planted in (
-        ("dormant_account", truth.dormant_account),
-        ("quota_overrun", truth.quota_overrun),
-        ("batch_registration", truth.batch_registration),
-    ):
-        accounts = {account_id for account_id, _ in found[name]}
-        scores.append(DetectorScore(name, len(planted), len(accounts), len(accounts & planted)))
-    spikes = found["fake_follower_spike"]
-    drip = truth.drip_days()
-    scores.append(
-        DetectorScore(
-            "fake_follower_spike",
-            len(truth.fake_follower_spike),
-            len(spikes),
-            len(spikes & truth.fake_follower_spike),
-            ignored=len((spikes & drip) - truth.fake_follower_spike),
-            organic_flagged=len(spikes & truth.viral_days),
-            organic_planted=len(truth.viral_days),
-        )
-    )
-    barred, returns = found["blacklisted_subject_registration"], truth.blacklisted_subject_registration
-    scores.append(DetectorScore("blacklisted_subject_registration", len(returns), len(barred), len(barred & returns)))
-    names, taken = found["closed_name_reregistration"], truth.closed_name_reregistration
-    # A look-alike counts as flagged on any day.
-    look_alikes = {account_id for account_id, _ in truth.common_name_collisions} | set(truth.closed_name_negatives)
-    scores.append(
-        DetectorScore(
-            "closed_name_reregistration",
-            len(taken),
-            len(names),
-            len(names & taken),
-            organic_flagged=len({account_id for account_id, _ in names} & look_alikes),
-            organic_planted=len(look_alikes),
-        )
-    )
-    return scores
+    return [score_detector(detector, found[detector.name], truth) for detector in registry.DETECTORS]
 
 
 def score_drip(findings: DataFrame, truth: PlantedTruth) -> DripScore:
     """The stretch goal: how many drip buyers, and drip days, fake_follower_spike flagged."""
-    spikes = _found(findings)["fake_follower_spike"]
+    spikes = _found(findings)[fake_follower_spike.NAME]
     drip = truth.drip_days()
     flagged = spikes & drip
     return DripScore(

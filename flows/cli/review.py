@@ -49,7 +49,7 @@ def findings(
     from pyspark.sql import functions as F
 
     from accountwatch.flows.runtime import open_lake
-    from accountwatch.schemas.findings import DETECTORS
+    from accountwatch.jobs.detectors.registry import names as detector_names
 
     if run_date and (start or end):
         raise CommandError("give either --date or --start and --end, not both")
@@ -59,8 +59,8 @@ def findings(
         first, last = _parse_day(start, "--start"), _parse_day(end, "--end")
     else:
         raise CommandError("give --date D, or --start D1 and --end D2")
-    if detector and detector not in DETECTORS:
-        raise CommandError(f"unknown detector {detector!r} (expected one of {', '.join(DETECTORS)})")
+    if detector and detector not in detector_names():
+        raise CommandError(f"unknown detector {detector!r} (expected one of {', '.join(detector_names())})")
     if not (lake / "findings").is_dir():
         raise CommandError(f"no findings table under {lake}: run `accountwatch run` or `backfill` first")
     lake_tables, _ = open_lake(str(lake), _config_arg(config))

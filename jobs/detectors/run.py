@@ -1,11 +1,11 @@
-"""Run the rule detectors for a range of days and write findings, detector state and run records."""
+"""Run the registry's detectors for a range of days and write findings, detector state and run records."""
 
 from __future__ import annotations
 
-import calendar
+from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from functools import reduce
 
 from pyspark.sql import DataFrame, Window
@@ -13,28 +13,12 @@ from pyspark.sql import functions as F
 
 from accountwatch.jobs.core.config import Settings
 from accountwatch.jobs.core.lake import SOURCE_TABLES, TABLES, Lake, between
-from accountwatch.jobs.detectors.batches import (
-    cluster_findings,
-    daily_key_counts,
-    first_flag_only,
-    key_bursts,
-    registration_keys,
-    registration_views,
-    view_folder_range,
-)
-from accountwatch.jobs.detectors.shaping import (
-    as_findings,
-    dormant_accounts,
-    dormant_evidence,
-    new_in_condition,
-    quota_evidence,
-    quota_overruns,
-)
-from accountwatch.jobs.detectors.spikes import judge_spikes, run_day_follows
+from accountwatch.jobs.detectors import registry
+from accountwatch.jobs.detectors.base import CANDIDATE_COLUMNS, Detector, RunInputs, SpellRule, TableWrite
+from accountwatch.jobs.detectors.shaping import as_findings, new_in_condition
 from accountwatch.jobs.ingest.landing import days_between
-from accountwatch.jobs.standing.settle import BARRING_DETECTORS, TIERS_RUN, StandingOutcome, settle
+from accountwatch.jobs.standing.settle import TIERS_RUN, SettleInputs, StandingOutcome, settle
 
-RULE_DETECTORS = ("dormant_account", "quota_overrun")
 SNAPSHOT_COLUMNS = ("account_type", "subject_id", "subject_type", "account_name", "registered_at", "status")
 
 
@@ -54,26 +38,6 @@ class DetectorOutcome:
     judged_days: list[date] = field(default_factory=list)
     skipped: dict[date, str] = field(default_factory=dict)
     findings: int = 0
-
-
-def add_months(day: date, months: int) -> date:
-    """Calendar months added to a day, clamped to the end of a shorter month (as Spark's add_months)."""
-    month_index = day.year * 12 + day.month - 1 + months
-    year, month = divmod(month_index, 12)
-    return date(year, month + 1, min(day.day, calendar.monthrange(year, month + 1)[1]))
-
-
-def dormancy_history_gap(day: date, months: int, loaded: set[date]) -> str | None:
-    """Why the loaded engagement logs cannot judge dormancy on `day`, or None when they cover the window."""
-    first_needed = add_months(day, -months) + timedelta(days=1)
-    needed = days_between(first_needed, day)
-    missing = [d for d in needed if d not in loaded]
-    if not missing:
-        return None
-    return (
-        f"history too short: engagement is loaded for {len(needed) - len(missing)} of the {len(needed)} days "
-        f"from {first_needed.isoformat()} to {day.isoformat()} (first missing {missing[0].isoformat()})"
-    )
 
 
 def _as_of_ranges(per_day: DataFrame, value: str, start: date, end: date) -> DataFrame:
@@ -132,43 +96,29 @@ def snapshot_from_current(lake: Lake, day: date) -> DataFrame:
     return accounts.join(activity, "account_id", "left").withColumn("run_date", F.lit(day))
 
 
-def spike_history_gap(day: date, baseline_days: int, min_loaded: int, loaded: set[date]) -> str | None:
-    """Why the loaded subscriptions cannot give `day` a follower baseline, or None when they can."""
-    needed = days_between(day - timedelta(days=baseline_days), day - timedelta(days=1))
-    have = sum(1 for d in needed if d in loaded)
-    if have >= min_loaded:
-        return None
-    return (
-        f"history too short: subscriptions are loaded for {have} of the {len(needed)} baseline days "
-        f"from {needed[0].isoformat()} to {needed[-1].isoformat()} ({min_loaded} needed)"
-    )
+def _loaded_days(lake: Lake) -> dict[str, set[date]]:
+    loaded: defaultdict[str, set[date]] = defaultdict(set)
+    for row in lake.read("loaded_days").select("table_name", "ingest_date").collect():
+        loaded[row["table_name"]].add(row["ingest_date"])
+    return loaded
 
 
 def _judged_days(lake: Lake, days: list[date], settings: Settings) -> dict[str, DetectorOutcome]:
-    loaded: dict[str, set[date]] = {"engagement": set(), "subscriptions": set()}
-    for row in lake.read("loaded_days").select("table_name", "ingest_date").collect():
-        loaded.setdefault(row["table_name"], set()).add(row["ingest_date"])
-    dormant = DetectorOutcome("dormant_account")
-    spike = DetectorOutcome("fake_follower_spike")
-    for day in days:
-        gap = dormancy_history_gap(day, settings.dormant_months, loaded["engagement"])
-        if gap:
-            dormant.skipped[day] = gap
-        else:
-            dormant.judged_days.append(day)
-        gap = spike_history_gap(
-            day, settings.spike.baseline_days, settings.spike.min_loaded_baseline_days, loaded["subscriptions"]
-        )
-        if gap:
-            spike.skipped[day] = gap
-        else:
-            spike.judged_days.append(day)
-    return {
-        "dormant_account": dormant,
-        "quota_overrun": DetectorOutcome("quota_overrun", judged_days=list(days)),
-        "batch_registration": DetectorOutcome("batch_registration", judged_days=list(days)),
-        "fake_follower_spike": spike,
-    }
+    """Per detector judged before the blacklist: the days the loaded logs let it judge, and why not the others."""
+    loaded = _loaded_days(lake)
+    outcomes = {}
+    for detector in registry.DETECTORS:
+        if detector.phase != "before_blacklist":
+            continue
+        outcome = DetectorOutcome(detector.name)
+        for day in days:
+            gap = detector.history_gap(day, settings, loaded) if detector.history_gap else None
+            if gap:
+                outcome.skipped[day] = gap
+            else:
+                outcome.judged_days.append(day)
+        outcomes[detector.name] = outcome
+    return outcomes
 
 
 def _previous_judged(
@@ -184,7 +134,7 @@ def _previous_judged(
     last_before = {row["detector"]: row["last"] for row in earlier}
     pairs = []
     for name, outcome in outcomes.items():
-        if name not in RULE_DETECTORS:
+        if registry.get(name).spell is None:
             continue
         previous = last_before.get(name)
         for day in outcome.judged_days:
@@ -193,58 +143,27 @@ def _previous_judged(
     return pairs
 
 
-def batch_registrations(lake: Lake, start: date, end: date, settings: Settings) -> tuple[DataFrame, DataFrame]:
-    """batch_registration finding rows for start..end, and the registrations per key and day they counted."""
-    first_folder, last_folder = view_folder_range(start, end)
-    changes = lake.read("account_changes").where(
-        (F.col("ingest_date") >= F.lit(first_folder)) & (F.col("ingest_date") <= F.lit(last_folder))
-    )
-    views = changes.transform(registration_views(start, end)).localCheckpoint()
-    keyed = registration_keys(views)
-    counts = daily_key_counts(keyed).localCheckpoint()
-    history_start = start - timedelta(days=settings.batch.history_days)
-    history = (
-        lake.read("registration_keys")
-        .where((F.col("reg_date") >= F.lit(history_start)) & (F.col("reg_date") < F.lit(start)))
-        .unionByName(counts)
-    )
-    memberships = keyed.transform(key_bursts(history, settings.batch)).localCheckpoint()
-    # A view holds accounts registered on its day or the day before, so only the two days before start can
-    # have flagged them already.
-    earlier = lake.read("findings").where(
-        (F.col("detector") == "batch_registration")
-        & (F.col("run_date") >= F.lit(first_folder - timedelta(days=1)))
-        & (F.col("run_date") < F.lit(start))
-    )
-    found = memberships.transform(cluster_findings(views, settings.batch)).transform(first_flag_only(earlier))
-    return found, counts
+class _FindingsWriter:
+    """Writes the findings of the detectors judged before the blacklist, counting them per detector and day."""
 
+    def __init__(self, lake: Lake, slice_predicate: str, progress: Callable[[str], None]) -> None:
+        self.lake = lake
+        self.slice_predicate = slice_predicate
+        self.progress = progress
+        self.counts: dict[tuple[str, date], int] = {}
 
-def follower_spikes(
-    lake: Lake, start: date, end: date, judged: list[date], batch_found: DataFrame, settings: Settings
-) -> DataFrame:
-    """fake_follower_spike finding rows for the judged days of start..end."""
-    baseline_start = start - timedelta(days=settings.spike.baseline_days + 1)
-    daily = lake.read("account_daily").where(
-        (F.col("ingest_date") >= F.lit(baseline_start)) & (F.col("ingest_date") <= F.lit(end))
-    )
-    batch_flags = (
-        lake.read("findings")
-        .where((F.col("detector") == "batch_registration") & (F.col("run_date") < F.lit(start)))
-        .select("account_id", "run_date")
-        .unionByName(batch_found.select("account_id", "run_date"))
-    )
-    found = judge_spikes(
-        daily,
-        run_day_follows(lake.read("subscriptions"), start, end),
-        lake.read("accounts"),
-        lake.read("user_activity"),
-        batch_flags,
-        start,
-        end,
-        settings.spike,
-    )
-    return found.where(F.col("run_date").isin(*judged))
+    def say(self, message: str) -> None:
+        self.progress(message)
+
+    def write_findings(self, findings: DataFrame) -> None:
+        self.say("writing findings")
+        self.lake.upsert("findings", findings, ["finding_id"], delete_unmatched_where=self.slice_predicate)
+        self.counts.update(
+            {
+                (row["detector"], row["run_date"]): row["count"]
+                for row in findings.groupBy("detector", "run_date").count().collect()
+            }
+        )
 
 
 def detect_range(
@@ -282,17 +201,24 @@ def _detect_pinned(
         snapshot_from_current(lake, start) if from_current_state else snapshots_from_history(lake, start, end)
     ).persist()
     try:
-        dormant_days = outcomes["dormant_account"].judged_days
-        dormant = (
-            snapshots.where(F.col("run_date").isin(*dormant_days)).transform(dormant_accounts(settings.dormant_months))
-            if dormant_days
-            else None
+        columns = [*CANDIDATE_COLUMNS, "detector"]
+        spells = [detector for detector in registry.in_phase("before_blacklist") if detector.spell is not None]
+        in_condition: list[tuple[Detector, SpellRule, DataFrame]] = []
+        for detector in spells:
+            spell, judged = detector.spell, outcomes[detector.name].judged_days
+            if spell is None or not judged:
+                continue
+            judged_snapshots = snapshots if judged == days else snapshots.where(F.col("run_date").isin(*judged))
+            in_condition.append((detector, spell, judged_snapshots.transform(spell.condition(settings))))
+        condition_rows = [
+            rows.select("run_date", F.lit(detector.name).alias("detector"), "account_id")
+            for detector, _, rows in in_condition
+        ]
+        condition_now = (
+            reduce(DataFrame.unionByName, condition_rows)
+            if condition_rows
+            else spark.createDataFrame([], TABLES["detector_state"].schema)
         )
-        over_quota = snapshots.transform(quota_overruns(settings.quota_limits))
-        in_condition = [over_quota.select("run_date", F.lit("quota_overrun").alias("detector"), "account_id")]
-        if dormant is not None:
-            in_condition.append(dormant.select("run_date", F.lit("dormant_account").alias("detector"), "account_id"))
-        condition_now = reduce(DataFrame.unionByName, in_condition)
 
         previous = _previous_judged(lake, outcomes, start)
         previous_days = spark.createDataFrame(previous, "detector string, run_date date, previous_run_date date")
@@ -304,56 +230,54 @@ def _detect_pinned(
             else condition_now.unionByName(prior_state.select(*condition_now.columns))
         )
         newly = condition_all.transform(new_in_condition(previous_days)).select("detector", "run_date", "account_id")
-
-        candidates = [over_quota.transform(quota_evidence).withColumn("detector", F.lit("quota_overrun"))]
-        if dormant is not None:
-            candidates.append(
-                dormant.transform(dormant_evidence(settings.dormant_months)).withColumn(
-                    "detector", F.lit("dormant_account")
+        spell_candidates = [
+            rows.transform(spell.candidates(settings)).withColumn("detector", F.lit(detector.name)).select(*columns)
+            for detector, spell, rows in in_condition
+        ]
+        every_detector = (
+            [
+                reduce(DataFrame.unionByName, spell_candidates).join(
+                    newly, ["detector", "run_date", "account_id"], "left_semi"
                 )
-            )
-        rule_findings = reduce(DataFrame.unionByName, candidates).join(
-            newly, ["detector", "run_date", "account_id"], "left_semi"
+            ]
+            if spell_candidates
+            else []
         )
-        say("looking for registration bursts")
-        batch_found, key_counts = batch_registrations(lake, start, end, settings)
-        batch_found = batch_found.localCheckpoint()
-        statistical = [batch_found.withColumn("detector", F.lit("batch_registration"))]
-        spike_days = outcomes["fake_follower_spike"].judged_days
-        if spike_days:
-            say("looking for follower spikes")
-            spikes = follower_spikes(lake, start, end, spike_days, batch_found, settings)
-            statistical.append(spikes.withColumn("detector", F.lit("fake_follower_spike")))
-        every_detector = [rule_findings, *[rows.select(*rule_findings.columns) for rows in statistical]]
+
+        found_by: dict[str, DataFrame] = {}
+        writes: list[TableWrite] = []
+        for detector in registry.in_phase("before_blacklist"):
+            judged = outcomes[detector.name].judged_days
+            if detector.find is None or not judged:
+                continue
+            if detector.progress:
+                say(detector.progress)
+            detection = detector.find(RunInputs(lake, start, end, judged, settings, snapshots, found_by))
+            found_by[detector.name] = detection.candidates
+            writes.extend(detection.writes)
+            every_detector.append(detection.candidates.withColumn("detector", F.lit(detector.name)).select(*columns))
         found = (
             reduce(DataFrame.unionByName, every_detector)
             .transform(as_findings(settings.rule_versions, settings.actions))
             .persist()
         )
         detectors = ", ".join(f"'{name}'" for name in outcomes)
-        slice_predicate = f"{between('{t}.run_date', start, end)} AND {{t}}.detector IN ({detectors})"
-        counts: dict[tuple[str, date], int] = {}
-
-        def write_findings(findings: DataFrame) -> None:
-            say("writing findings")
-            lake.upsert("findings", findings, ["finding_id"], delete_unmatched_where=slice_predicate)
-            counts.update(
-                {
-                    (row["detector"], row["run_date"]): row["count"]
-                    for row in findings.groupBy("detector", "run_date").count().collect()
-                }
-            )
-
+        writer = _FindingsWriter(
+            lake, f"{between('{t}.run_date', start, end)} AND {{t}}.detector IN ({detectors})", say
+        )
         standing = settle(
-            lake, start, end, settings, snapshots, found, write_findings, now or datetime.now(settings.zone), say
+            SettleInputs(lake, start, end, settings, snapshots, found, now or datetime.now(settings.zone)), writer
         )
         found.unpersist()
-        counts.update(standing.barring_findings)
-        for name in BARRING_DETECTORS:
-            outcomes[name] = DetectorOutcome(name, judged_days=list(days))
-        rule_slice = f"{between('run_date', start, end)} AND detector IN ('dormant_account', 'quota_overrun')"
-        lake.replace("detector_state", condition_now, rule_slice)
-        lake.replace("registration_keys", key_counts, between("reg_date", start, end))
+        counts = {**writer.counts, **standing.barring_findings}
+        for detector in registry.in_phase("after_blacklist"):
+            outcomes[detector.name] = DetectorOutcome(detector.name, judged_days=list(days))
+        spell_names = ", ".join(f"'{detector.name}'" for detector in spells)
+        lake.replace(
+            "detector_state", condition_now, f"{between('run_date', start, end)} AND detector IN ({spell_names})"
+        )
+        for write in writes:
+            lake.replace(write.table, write.rows, write.slice_predicate)
         run_rows: list[tuple[date, str, str, int, str | None]] = []
         for name, outcome in outcomes.items():
             for day in outcome.judged_days:

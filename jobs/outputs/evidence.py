@@ -32,8 +32,8 @@ from pyspark.sql.types import ArrayType, MapType, StructType, TimestampType
 from accountwatch.jobs.core.config import Settings
 from accountwatch.jobs.core.lake import SOURCE_TABLES, TABLES, Lake
 from accountwatch.jobs.core.pii import check_pii_key, hmac_sha256_hex
-from accountwatch.jobs.detectors.barred import changes_window
-from accountwatch.jobs.detectors.batches import view_folder_range
+from accountwatch.jobs.detectors import registry
+from accountwatch.jobs.detectors.base import FindingView
 from accountwatch.jobs.outputs import page as html
 from accountwatch.jobs.outputs.csvsafe import safe_csv_row
 
@@ -136,45 +136,11 @@ def pseudonymised_evidence(evidence: str, pii_key: bytes) -> str:
 
 
 def describe_finding(detector: str, evidence: dict) -> str:
-    """One sentence on what a finding's evidence shows."""
-    if detector == "fake_follower_spike":
-        baseline = evidence.get("baseline", {})
-        return (
-            f"{evidence.get('observed_follows')} new followers against an expected "
-            f"{baseline.get('expected_follows')} (z {evidence.get('z')}); "
-            f"{evidence.get('suspicious_followers')} of them look bought"
-        )
-    if detector == "batch_registration":
-        keys = ", ".join(
-            f"{key.get('key_type')} {key.get('key_value')}" for key in (evidence.get("shared_keys") or [])[:3]
-        )
-        return (
-            f"one of {evidence.get('cluster_size')} registrations in {evidence.get('span_minutes')} minutes "
-            f"(cluster {evidence.get('cluster_id')}) sharing {keys}"
-        )
-    if detector == "dormant_account":
-        last = evidence.get("last_login_at") or evidence.get("last_publish_at") or "never"
-        return (
-            f"no login or publish in the {evidence.get('months')} months before {evidence.get('cutoff')}; "
-            f"last login {evidence.get('last_login_at') or 'never'}, last publish "
-            f"{evidence.get('last_publish_at') or 'never'} (latest use: {last})"
-        )
-    if detector == "quota_overrun":
-        return (
-            f"public account {evidence.get('rank')} of subject {evidence.get('subject_id')} "
-            f"({evidence.get('subject_type')}, limit {evidence.get('limit')})"
-        )
-    if detector == "blacklisted_subject_registration":
-        listed = ", ".join(entry.get("listed_on", "") for entry in evidence.get("blacklist_entries") or [])
-        return f"registered by subject {evidence.get('subject_id')}, blacklisted on {listed}"
-    if detector == "closed_name_reregistration":
-        matches = "; ".join(
-            f"{match.get('account_name')} ({match.get('account_id')}, {match.get('why')}, {match.get('edits')} edits)"
-            for match in evidence.get("matches") or []
-        )
-        reason = f": {evidence['reason']}" if evidence.get("reason") else ""
-        return f"name {evidence.get('account_name')!r} takes the name of {matches}{reason}"
-    return json.dumps(evidence, ensure_ascii=False)[:200]
+    """One sentence on what a finding's evidence shows (its detector's sentence)."""
+    try:
+        return registry.get(detector).sentence(evidence)
+    except registry.UnknownDetectorError:
+        return json.dumps(evidence, ensure_ascii=False)[:200]
 
 
 def run_provenance(commits: Sequence[dict], run_dates: Sequence[date]) -> dict[date, dict | None]:
@@ -206,40 +172,31 @@ class Wants:
 def evidence_wants(
     findings: Sequence[dict],
     versions_for: Callable[[date], dict[str, int]],
-    cluster_members: dict[tuple[date, str], list[str]],
+    groups: dict[tuple[str, date, str], list[str]],
     settings: Settings,
 ) -> Wants:
-    """What raw rows support each finding (a row per finding and table; plain Python over the findings)."""
+    """What raw rows support each finding (its detector's `raw_rows`; plain Python over the findings)."""
     wants = Wants()
     zone = ZoneInfo(settings.time_zone)
     for finding in findings:
         day, fid, account = finding["run_date"], finding["finding_id"], finding["account_id"]
         versions = versions_for(day)
         evidence = json.loads(finding["evidence"])
-        detector = finding["detector"]
-        if detector == "fake_follower_spike":
-            wants.follows.append((versions["subscriptions"], fid, account, day))
-        elif detector == "batch_registration":
-            first, last = view_folder_range(day, day)
-            for member in cluster_members.get((day, evidence["cluster_id"]), [account]):
-                wants.registrations.append((versions["account_changes"], fid, member, first, last))
-        elif detector == "dormant_account":
-            for event_type, key in (("login", "last_login_at"), ("publish", "last_publish_at")):
-                if evidence.get(key):
-                    used_at = datetime.fromisoformat(evidence[key])
-                    wants.uses.append(
-                        (versions["engagement"], fid, account, event_type, used_at, used_at.astimezone(zone).date())
-                    )
-            wants.accounts.append((versions["accounts"], fid, "account_id", account))
-        elif detector == "quota_overrun":
-            wants.accounts.append((versions["accounts"], fid, "subject_id", evidence["subject_id"]))
-        elif detector in ("blacklisted_subject_registration", "closed_name_reregistration"):
-            first = changes_window(day, settings.max_late_days)
-            wants.registrations.append((versions["account_changes"], fid, account, first, day))
-            if detector == "blacklisted_subject_registration":
-                wants.accounts.append((versions["accounts"], fid, "subject_id", evidence["subject_id"]))
-            for match in evidence.get("matches") or []:
-                wants.accounts.append((versions["accounts"], fid, "account_id", match["account_id"]))
+        if finding["detector"] not in registry.names():
+            continue
+        detector = registry.get(finding["detector"])
+        group_value = _group_value(evidence, detector.group_path)
+        group = groups.get((detector.name, day, group_value), [account]) if group_value is not None else [account]
+        rows = detector.raw_rows(FindingView(fid, day, account, evidence, tuple(group), settings))
+        wants.follows += [(versions["subscriptions"], fid, member, event_day) for member, event_day in rows.follows]
+        wants.uses += [
+            (versions["engagement"], fid, member, event_type, used_at, used_at.astimezone(zone).date())
+            for member, event_type, used_at in rows.uses
+        ]
+        wants.registrations += [
+            (versions["account_changes"], fid, member, first, last) for member, first, last in rows.registrations
+        ]
+        wants.accounts += [(versions["accounts"], fid, column, value) for column, value in rows.accounts]
     return wants
 
 
@@ -326,27 +283,37 @@ def _scope_accounts(lake: Lake, scope: Scope) -> DataFrame:
     return accounts.where(F.col(key) == scope.entity_id)
 
 
-def _cluster_members(lake: Lake, findings: Sequence[dict]) -> dict[tuple[date, str], list[str]]:
-    """Every account flagged in the same registration burst as a batch_registration finding."""
-    clusters = {
-        (row["run_date"], json.loads(row["evidence"])["cluster_id"])
-        for row in findings
-        if row["detector"] == "batch_registration"
-    }
-    if not clusters:
+def _group_value(evidence: dict, path: str | None) -> str | None:
+    """The value at a `$.key` path of a finding's evidence (None without a path or a value)."""
+    if path is None:
+        return None
+    value = evidence.get(path.removeprefix("$."))
+    return None if value is None else str(value)
+
+
+def _groups(lake: Lake, findings: Sequence[dict]) -> dict[tuple[str, date, str], list[str]]:
+    """Every account flagged in the same group (a detector's `group_path`, say a burst) as one of `findings`."""
+    wanted = set()
+    for row in findings:
+        path = registry.get(row["detector"]).group_path if row["detector"] in registry.names() else None
+        value = _group_value(json.loads(row["evidence"]), path)
+        if path is not None and value is not None:
+            wanted.add((row["detector"], row["run_date"], path, value))
+    if not wanted:
         return {}
-    wanted = lake.spark.createDataFrame(sorted(clusters), "run_date date, cluster_id string")
-    members = (
-        lake.read("findings")
-        .where((F.col("detector") == "batch_registration") & F.col("run_date").isin(*{day for day, _ in clusters}))
-        .withColumn("cluster_id", F.get_json_object("evidence", "$.cluster_id"))
-        .join(wanted, ["run_date", "cluster_id"])
-        .select("run_date", "cluster_id", "account_id")
-        .collect()
-    )
-    grouped: dict[tuple[date, str], list[str]] = {}
-    for row in members:
-        grouped.setdefault((row["run_date"], row["cluster_id"]), []).append(row["account_id"])
+    grouped: dict[tuple[str, date, str], list[str]] = {}
+    for detector, path in sorted({(detector, path) for detector, _, path, _ in wanted}):
+        keys = sorted((day, value) for name, day, _, value in wanted if name == detector)
+        members = (
+            lake.read("findings")
+            .where((F.col("detector") == detector) & F.col("run_date").isin(*{day for day, _ in keys}))
+            .withColumn("group_value", F.get_json_object("evidence", path))
+            .join(lake.spark.createDataFrame(keys, "run_date date, group_value string"), ["run_date", "group_value"])
+            .select("run_date", "group_value", "account_id")
+            .collect()
+        )
+        for member in members:
+            grouped.setdefault((detector, member["run_date"], member["group_value"]), []).append(member["account_id"])
     return {key: sorted(value) for key, value in grouped.items()}
 
 
@@ -376,9 +343,7 @@ def timeline(
         events.append((finding["run_date"], 1, finding["account_id"], what, details))
     for review in reviews:
         details = f"by {review['reviewer']}" + (f": {review['note']}" if review.get("note") else "")
-        events.append(
-            (review["reviewed_at"], 2, review["account_id"], f"review: {review['verdict']}", details)
-        )
+        events.append((review["reviewed_at"], 2, review["account_id"], f"review: {review['verdict']}", details))
     for spell in tiers:
         reasons = json.loads(spell["reasons"] or "[]")
         details = f"rule {spell['rule']}" + (f"; findings {', '.join(reasons)}" if reasons else "")
@@ -532,7 +497,7 @@ def _write_bundle(
         return {**{name: read_versions.get(name, 0) for name in SOURCE_TABLES}, **tagged.get("read_versions", {})}
 
     say("reading the raw rows behind each finding")
-    wants = evidence_wants(finding_rows, versions_for, _cluster_members(lake, finding_rows), settings)
+    wants = evidence_wants(finding_rows, versions_for, _groups(lake, finding_rows), settings)
     frames = raw_frames(lake, wants)
 
     export_id = uuid.uuid4().hex

@@ -16,11 +16,12 @@ from pyspark.sql import functions as F
 
 from accountwatch.jobs.core.config import Settings
 from accountwatch.jobs.core.lake import Lake
+from accountwatch.jobs.detectors import batch_registration, fake_follower_spike, registry
 from accountwatch.jobs.ingest.landing import days_between
 from accountwatch.jobs.outputs import charts
 from accountwatch.jobs.outputs import page as html
 from accountwatch.jobs.outputs.evidence import describe_finding
-from accountwatch.schemas.findings import DETECTORS, SEVERITIES
+from accountwatch.schemas.findings import SEVERITIES
 
 HISTORY_DAYS = 30
 SHOWN_PER_SEVERITY = 100
@@ -72,14 +73,11 @@ def detector_days(lake: Lake, day: date, history_days: int = HISTORY_DAYS) -> li
         .count()
         .collect()
     }
-    runs = {
-        row["detector"]: row
-        for row in lake.read("detector_runs").where(F.col("run_date") == F.lit(day)).collect()
-    }
+    runs = {row["detector"]: row for row in lake.read("detector_runs").where(F.col("run_date") == F.lit(day)).collect()}
     if not runs:
         raise ReportError(f"no detect run for {day.isoformat()} in {lake.root}: run `accountwatch run --date` first")
     result = []
-    for detector in DETECTORS:
+    for detector in registry.names():
         series = [(each, counts.get((detector, each), 0)) for each in days_between(first, day)]
         run = runs.get(detector)
         status = run["status"] if run else "not run"
@@ -136,7 +134,7 @@ def spike_views(lake: Lake, findings: list[dict], settings: Settings) -> list[di
     """For each spike finding: its follower series over the baseline window, the band and the threshold."""
     views = []
     for finding in findings:
-        if finding["detector"] != "fake_follower_spike":
+        if finding["detector"] != fake_follower_spike.NAME:
             continue
         evidence = finding["evidence"]
         baseline = evidence.get("baseline", {})
@@ -154,10 +152,10 @@ def spike_views(lake: Lake, findings: list[dict], settings: Settings) -> list[di
 
 
 def registration_clusters(findings: list[dict]) -> list[dict]:
-    """The day's batch_registration findings grouped by burst: size, shared keys, time span and members."""
+    """The day's registration-burst findings grouped by burst: size, shared keys, time span and members."""
     clusters: dict[str, dict] = {}
     for finding in findings:
-        if finding["detector"] != "batch_registration":
+        if finding["detector"] != batch_registration.NAME:
             continue
         evidence = masked_evidence(finding["evidence"])
         cluster = clusters.setdefault(
@@ -303,7 +301,7 @@ def _findings_section(review: DailyReview) -> str:
 def _spike_section(review: DailyReview) -> str:
     parts = [f"<h2>Follower spikes ({len(review.spikes)})</h2>"]
     if not review.spikes:
-        return parts[0] + '<p class="note">No fake_follower_spike finding on this day.</p>'
+        return parts[0] + f'<p class="note">No {fake_follower_spike.NAME} finding on this day.</p>'
     for view in review.spikes:
         finding = view["finding"]
         evidence = finding["evidence"]
@@ -330,7 +328,7 @@ def _spike_section(review: DailyReview) -> str:
 def _cluster_section(review: DailyReview) -> str:
     parts = [f"<h2>Registration clusters ({len(review.clusters)})</h2>"]
     if not review.clusters:
-        return parts[0] + '<p class="note">No batch_registration finding on this day.</p>'
+        return parts[0] + f'<p class="note">No {batch_registration.NAME} finding on this day.</p>'
     rows = []
     for cluster in review.clusters:
         keys = "; ".join(

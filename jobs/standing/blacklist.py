@@ -18,11 +18,15 @@ from pyspark.sql import functions as F
 
 from accountwatch.jobs.core.config import BlacklistRules
 from accountwatch.jobs.core.lake import Lake
+from accountwatch.jobs.detectors.base import BlacklistRole
+from accountwatch.jobs.detectors.registry import DETECTORS
 from accountwatch.schemas.standing import BLACKLIST
 
 SYSTEM = "accountwatch"
+# The rules below read a finding by its detector's role (registry), not by its name.
+ROLES = {detector.name: detector.blacklist_role for detector in DETECTORS if detector.blacklist_role is not None}
 RULE_TEXT = {
-    "repeated_fake_follower_spikes": "{count} fake_follower_spike findings within {days} days",
+    "repeated_fake_follower_spikes": "{count} {detector} findings within {days} days",
     "confirmed_high_severity": "a high-severity finding confirmed by an analyst",
     "blacklisted_accounts": "{count} of its accounts are blacklisted",
     "quota_overrun_with_batch_registration": "a quota_overrun and batch-registered accounts within {days} days",
@@ -162,11 +166,12 @@ def plan(  # noqa: C901 - the blacklist rules of defaults.toml read top to botto
     batches: dict[str, list[Finding]] = defaultdict(list)
     confirmed_high = [f for f in counted if f.severity == "high" and f.finding_id in confirmed]
     for f in counted:
-        if f.detector == "fake_follower_spike":
+        role = ROLES.get(f.detector)
+        if role is BlacklistRole.REPEATED_ON_ACCOUNT:
             spikes[f.account_id].append(f)
-        elif f.detector == "quota_overrun" and f.subject_id:
+        elif role is BlacklistRole.SUBJECT_OVERRUN and f.subject_id:
             quotas[f.subject_id].append(f)
-        elif f.detector == "batch_registration" and f.subject_id:
+        elif role is BlacklistRole.SUBJECT_BURST and f.subject_id:
             batches[f.subject_id].append(f)
 
     def within(items: list[Finding], day: date, window: int) -> list[Finding]:
@@ -214,7 +219,9 @@ def plan(  # noqa: C901 - the blacklist rules of defaults.toml read top to botto
             recent = within(items, day, rules.spike_window_days)
             if len(recent) >= rules.spike_findings:
                 text = RULE_TEXT["repeated_fake_follower_spikes"].format(
-                    count=len(recent), days=rules.spike_window_days
+                    count=len(recent),
+                    detector="/".join(sorted({f.detector for f in recent})),
+                    days=rules.spike_window_days,
                 )
                 ids = [f.finding_id for f in recent]
                 add(accounts, account, "repeated_fake_follower_spikes", text, ids, recent[-1].subject_id)

@@ -5,7 +5,8 @@ run, in this order:
 1. findings repeating a dismissed finding's evidence are dropped (and counted);
 2. the blacklist is planned day by day from the findings that count (dismissed ones do not);
 3. the day's findings are written, those that put their account or subject on the list suggesting `blacklist`;
-4. blacklisted_subject_registration and closed_name_reregistration judge the fresh registrations;
+4. the detectors judged after the blacklist (phase `after_blacklist` in the registry) judge the fresh
+   registrations against the day's list;
 5. the blacklist (checked by its suite) and then the tiers (checked by theirs) are written.
 """
 
@@ -15,28 +16,48 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import reduce
+from typing import Protocol
 
-from pyspark.sql import DataFrame
+from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
 from accountwatch.expectations import runner as quality
 from accountwatch.jobs.core.config import Settings
 from accountwatch.jobs.core.lake import TABLES, Lake, between
-from accountwatch.jobs.detectors.barred import (
-    barred_names,
-    changes_window,
-    fresh_registrations,
-    name_reregistrations,
-    subject_registrations,
-)
+from accountwatch.jobs.detectors import registry
+from accountwatch.jobs.detectors.barred import changes_window, fresh_registrations
+from accountwatch.jobs.detectors.base import CANDIDATE_COLUMNS, BarringInputs
 from accountwatch.jobs.detectors.shaping import as_findings
 from accountwatch.jobs.ingest.landing import days_between
 from accountwatch.jobs.standing import blacklist, tiers
 from accountwatch.jobs.standing.reviews import counting, latest_verdicts, without_dismissed_evidence
 
-BARRING_DETECTORS = ("blacklisted_subject_registration", "closed_name_reregistration")
-BLACKLIST_DETECTORS = ("fake_follower_spike", "quota_overrun", "batch_registration")
 TIERS_RUN = "account_tiers"
+
+
+class FindingsSink(Protocol):
+    """Where `settle` writes the findings of the detectors judged before the blacklist, and says what it does."""
+
+    def write_findings(self, findings: DataFrame) -> None:
+        """Write the findings (the run's slice of those detectors)."""
+
+    def say(self, message: str) -> None:
+        """Report progress."""
+
+
+@dataclass(frozen=True)
+class SettleInputs:
+    """What `settle` works on: the run's range, its snapshots and the other detectors' finding rows."""
+
+    lake: Lake
+    start: date
+    end: date
+    settings: Settings
+    # Each public account's state at the end of every day of start..end (detect run snapshots).
+    snapshots: DataFrame
+    # Finding rows of the detectors judged before the blacklist.
+    found: DataFrame
+    now: datetime
 
 
 @dataclass
@@ -59,6 +80,29 @@ def _held_back(found: DataFrame, verdicts: DataFrame, any_dismissed: bool) -> tu
     return kept, found.count() - kept.count()
 
 
+def counts_toward_blacklist() -> Column:
+    """Whether a finding can count in a blacklist rule: its detector has a role, and a subject if the rule needs one."""
+    roles = {detector.name: detector.blacklist_role for detector in registry.DETECTORS if detector.blacklist_role}
+    per_account = [name for name, role in roles.items() if not role.per_subject]
+    per_subject = [name for name, role in roles.items() if role.per_subject]
+    return F.col("detector").isin(*per_account) | (
+        F.col("detector").isin(*per_subject) & F.col("subject_id").isNotNull()
+    )
+
+
+def barring_findings(inputs: BarringInputs) -> DataFrame:
+    """Finding rows of the detectors judged after the blacklist (before reviews are applied)."""
+    columns = [*CANDIDATE_COLUMNS, "detector"]
+    barring = [
+        detector.bar(inputs).withColumn("detector", F.lit(detector.name)).select(*columns)
+        for detector in registry.in_phase("after_blacklist")
+        if detector.bar is not None
+    ]
+    return reduce(DataFrame.unionByName, barring).transform(
+        as_findings(inputs.settings.rule_versions, inputs.settings.actions)
+    )
+
+
 def _blacklist_inputs(
     lake: Lake,
     fresh: DataFrame,
@@ -71,9 +115,7 @@ def _blacklist_inputs(
     """The findings the blacklist rules can look at for start..end."""
     window = max(settings.blacklist.spike_window_days, settings.blacklist.subject_window_days)
     columns = ["finding_id", "run_date", "detector", "account_id", "subject_id", "severity"]
-    relevant = F.col("detector").isin(*BLACKLIST_DETECTORS) & (
-        (F.col("detector") != "batch_registration") | F.col("subject_id").isNotNull()
-    )
+    relevant = counts_toward_blacklist()
     stored = lake.read("findings")
     earlier = stored.where(
         (F.col("run_date") >= F.lit(start - timedelta(days=window - 1))) & (F.col("run_date") < F.lit(start)) & relevant
@@ -117,18 +159,17 @@ def _last_tiered(lake: Lake) -> date | None:
     return lake.read("detector_runs").where(F.col("detector") == TIERS_RUN).agg(F.max("run_date")).collect()[0][0]
 
 
-def settle(
-    lake: Lake,
-    start: date,
-    end: date,
-    settings: Settings,
-    snapshots: DataFrame,
-    found: DataFrame,
-    write_findings,
-    now: datetime,
-    say,
-) -> StandingOutcome:
-    """Apply reviews to `found` (finding rows of the other detectors), write them, then the standing tables."""
+def settle(inputs: SettleInputs, sink: FindingsSink) -> StandingOutcome:
+    """Apply reviews to the found rows, write them through `sink`, judge the barring detectors, then the standing."""
+    lake, start, end, settings, snapshots, found = (
+        inputs.lake,
+        inputs.start,
+        inputs.end,
+        inputs.settings,
+        inputs.snapshots,
+        inputs.found,
+    )
+    say = sink.say
     outcome = StandingOutcome()
     verdicts = latest_verdicts(lake).localCheckpoint()
     reviewed = verdicts.select("finding_id", "verdict").collect()
@@ -145,7 +186,7 @@ def settle(
         confirmed,
         blacklist.read_current(lake),
         settings.blacklist,
-        now,
+        inputs.now,
     )
     for entry in planned:
         if entry.status == "active" and entry.is_current:
@@ -168,7 +209,7 @@ def settle(
         )
         .drop("_tipped")
     )
-    write_findings(marked)
+    sink.write_findings(marked)
     if kept is not found:
         kept.unpersist()
 
@@ -179,21 +220,10 @@ def settle(
         & (F.col("ingest_date") <= F.lit(end))
     )
     fresh = fresh_registrations(changes, start, end, settings.max_late_days).localCheckpoint()
-    barring = [
-        fresh.transform(subject_registrations(listed)).withColumn(
-            "detector", F.lit("blacklisted_subject_registration")
-        ),
-        fresh.transform(name_reregistrations(barred_names(snapshots, listed), snapshots, settings.names)).withColumn(
-            "detector", F.lit("closed_name_reregistration")
-        ),
-    ]
-    columns = ["run_date", "detector", "account_id", "subject_id", "severity", "score", "evidence"]
-    barring_found = reduce(DataFrame.unionByName, [rows.select(*columns) for rows in barring]).transform(
-        as_findings(settings.rule_versions, settings.actions)
-    )
+    barring_found = barring_findings(BarringInputs(fresh, listed, snapshots, settings))
     barring_kept, held_back = _held_back(barring_found.persist(), verdicts, bool(dismissed))
     outcome.suppressed += held_back
-    detectors = ", ".join(f"'{name}'" for name in BARRING_DETECTORS)
+    detectors = ", ".join(f"'{detector.name}'" for detector in registry.in_phase("after_blacklist"))
     lake.upsert(
         "findings",
         barring_kept,

@@ -6,15 +6,9 @@ from datetime import date, datetime, timedelta
 import pytest
 
 from accountwatch.jobs.core.config import NameMatchSettings
-from accountwatch.jobs.detectors.barred import (
-    barred_names,
-    fresh_registrations,
-    live_namesakes,
-    name_reregistrations,
-    normalise_name,
-    normalised_name,
-    subject_registrations,
-)
+from accountwatch.jobs.detectors.barred import fresh_registrations, normalise_name, normalised_name
+from accountwatch.jobs.detectors.blacklisted_subject_registration import subject_registrations
+from accountwatch.jobs.detectors.closed_name_reregistration import barred_names, live_namesakes, name_reregistrations
 from accountwatch.schemas.accounts import ACCOUNT_CHANGES
 from accountwatch.schemas.standing import BLACKLIST
 

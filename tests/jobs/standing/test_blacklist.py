@@ -105,6 +105,28 @@ def test_a_quota_overrun_alone_or_batch_accounts_of_another_subject_list_nothing
     assert plan(days(DAY, 91), found, set(), set(), [], RULES, NOW) == []
 
 
+def test_the_listing_reason_names_the_detector_whose_findings_repeat():
+    rows = listings(plan([DAY], [spike("f1", "pa_1", DAY), spike("f2", "pa_1", DAY)], set(), set(), [], RULES, NOW))
+    assert rows[("account", "pa_1")].reason == "2 fake_follower_spike findings within 90 days"
+
+
+def test_findings_of_detectors_without_a_blacklist_role_list_nothing_however_many():
+    found = [
+        finding(f"{detector}_{n}", detector, "pa_1", DAY)
+        for detector in ("dormant_account", "closed_name_reregistration", "blacklisted_subject_registration")
+        for n in range(3)
+    ]
+    assert plan([DAY], found, set(), set(), [], RULES, NOW) == []
+
+
+def test_an_overrun_and_a_burst_without_a_subject_list_nothing():
+    found = [
+        finding("q1", "quota_overrun", "pa_3", DAY, subject=None),
+        finding("b1", "batch_registration", "u_4", DAY, subject=None),
+    ]
+    assert plan([DAY], found, set(), set(), [], RULES, NOW) == []
+
+
 def test_dismissed_findings_do_not_count():
     found = [spike("f1", "pa_1", DAY), spike("f2", "pa_1", DAY)]
     assert plan([DAY], found, {"f2"}, set(), [], RULES, NOW) == []

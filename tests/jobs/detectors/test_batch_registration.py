@@ -8,7 +8,7 @@ import pytest
 from pyspark.sql import functions as F
 
 from accountwatch.jobs.core.config import BatchSettings
-from accountwatch.jobs.detectors.batches import (
+from accountwatch.jobs.detectors.batch_registration import (
     cluster_findings,
     connected_clusters,
     daily_key_counts,

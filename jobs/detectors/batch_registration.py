@@ -8,11 +8,25 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date, timedelta
+from typing import Any
 
 from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 
-from accountwatch.jobs.core.config import BatchSettings
+from accountwatch.jobs.core.config import BatchSettings, Settings
+from accountwatch.jobs.core.lake import Lake, between
+from accountwatch.jobs.detectors.base import (
+    BlacklistRole,
+    Detection,
+    Detector,
+    FindingView,
+    RawRows,
+    RunInputs,
+    Scoring,
+    TableWrite,
+)
+
+NAME = "batch_registration"
 
 KEY_TYPES = ("ip", "ip_prefix", "device", "phone_block", "name_pattern")
 SECONDS_PER_DAY = 86_400
@@ -315,3 +329,76 @@ def first_flag_only(already_flagged: DataFrame) -> Callable[[DataFrame], DataFra
 def view_folder_range(start: date, end: date) -> tuple[date, date]:
     """The folders the views of start..end read."""
     return start - timedelta(days=1), end
+
+
+def batch_registrations(lake: Lake, start: date, end: date, settings: Settings) -> tuple[DataFrame, DataFrame]:
+    """batch_registration finding rows for start..end, and the registrations per key and day they counted."""
+    first_folder, last_folder = view_folder_range(start, end)
+    changes = lake.read("account_changes").where(
+        (F.col("ingest_date") >= F.lit(first_folder)) & (F.col("ingest_date") <= F.lit(last_folder))
+    )
+    views = changes.transform(registration_views(start, end)).localCheckpoint()
+    keyed = registration_keys(views)
+    counts = daily_key_counts(keyed).localCheckpoint()
+    history_start = start - timedelta(days=settings.batch.history_days)
+    history = (
+        lake.read("registration_keys")
+        .where((F.col("reg_date") >= F.lit(history_start)) & (F.col("reg_date") < F.lit(start)))
+        .unionByName(counts)
+    )
+    memberships = keyed.transform(key_bursts(history, settings.batch)).localCheckpoint()
+    # A view holds accounts registered on its day or the day before, so only the two days before start can
+    # have flagged them already.
+    earlier = lake.read("findings").where(
+        (F.col("detector") == NAME)
+        & (F.col("run_date") >= F.lit(first_folder - timedelta(days=1)))
+        & (F.col("run_date") < F.lit(start))
+    )
+    found = memberships.transform(cluster_findings(views, settings.batch)).transform(first_flag_only(earlier))
+    return found, counts
+
+
+def find(inputs: RunInputs) -> Detection:
+    """The run's bursts, and the registrations per key and day that later runs take as normal rates."""
+    found, key_counts = batch_registrations(inputs.lake, inputs.start, inputs.end, inputs.settings)
+    return Detection(
+        found.localCheckpoint(),
+        (TableWrite("registration_keys", key_counts, between("reg_date", inputs.start, inputs.end)),),
+    )
+
+
+def sentence(evidence: dict[str, Any]) -> str:
+    """What a batch_registration finding shows, in one sentence."""
+    keys = ", ".join(f"{key.get('key_type')} {key.get('key_value')}" for key in (evidence.get("shared_keys") or [])[:3])
+    return (
+        f"one of {evidence.get('cluster_size')} registrations in {evidence.get('span_minutes')} minutes "
+        f"(cluster {evidence.get('cluster_id')}) sharing {keys}"
+    )
+
+
+def raw_rows(finding: FindingView) -> RawRows:
+    """The registration rows of every account flagged in the burst, from the folders of the day's view."""
+    first, last = view_folder_range(finding.run_date, finding.run_date)
+    return RawRows(registrations=tuple((member, first, last) for member in finding.group))
+
+
+def evidence_key() -> list[Column]:
+    """An account registers once."""
+    return []
+
+
+DETECTOR = Detector(
+    name=NAME,
+    section=NAME,
+    reads=("account_changes", "registration_keys", "findings"),
+    phase="before_blacklist",
+    severities=("low", "medium", "high"),
+    sentence=sentence,
+    raw_rows=raw_rows,
+    evidence_key=evidence_key,
+    scoring=Scoring(case="account", planted=lambda truth: truth.batch_registration),
+    blacklist_role=BlacklistRole.SUBJECT_BURST,
+    find=find,
+    group_path="$.cluster_id",
+    progress="looking for registration bursts",
+)

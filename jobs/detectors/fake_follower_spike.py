@@ -6,13 +6,28 @@ and a backfill that has loaded later days see the same figures.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import date
+from collections.abc import Callable, Mapping
+from datetime import date, timedelta
+from typing import Any
 
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
-from accountwatch.jobs.core.config import SpikeSettings
+from accountwatch.jobs.core.config import Settings, SpikeSettings
+from accountwatch.jobs.core.lake import Lake
+from accountwatch.jobs.detectors import batch_registration
+from accountwatch.jobs.detectors.base import (
+    BlacklistRole,
+    Detection,
+    Detector,
+    FindingView,
+    RawRows,
+    RunInputs,
+    Scoring,
+)
+from accountwatch.jobs.ingest.landing import days_between
+
+NAME = "fake_follower_spike"
 
 # Scale of a normal distribution's standard deviation to its median absolute deviation.
 MAD_TO_SIGMA = 1.4826
@@ -360,3 +375,101 @@ def run_day_follows(subscriptions: DataFrame, start: date, end: date) -> DataFra
         & (F.col("action") == "follow")
         & (F.col("ingest_date") <= F.col("event_date"))
     ).select(F.col("event_date").alias("run_date"), "account_id", "user_id", "event_ts")
+
+
+def spike_history_gap(day: date, baseline_days: int, min_loaded: int, loaded: set[date]) -> str | None:
+    """Why the loaded subscriptions cannot give `day` a follower baseline, or None when they can."""
+    needed = days_between(day - timedelta(days=baseline_days), day - timedelta(days=1))
+    have = sum(1 for d in needed if d in loaded)
+    if have >= min_loaded:
+        return None
+    return (
+        f"history too short: subscriptions are loaded for {have} of the {len(needed)} baseline days "
+        f"from {needed[0].isoformat()} to {needed[-1].isoformat()} ({min_loaded} needed)"
+    )
+
+
+def follower_spikes(
+    lake: Lake, start: date, end: date, judged: list[date], batch_found: DataFrame, settings: Settings
+) -> DataFrame:
+    """fake_follower_spike finding rows for the judged days of start..end."""
+    baseline_start = start - timedelta(days=settings.spike.baseline_days + 1)
+    daily = lake.read("account_daily").where(
+        (F.col("ingest_date") >= F.lit(baseline_start)) & (F.col("ingest_date") <= F.lit(end))
+    )
+    batch_flags = (
+        lake.read("findings")
+        .where((F.col("detector") == batch_registration.NAME) & (F.col("run_date") < F.lit(start)))
+        .select("account_id", "run_date")
+        .unionByName(batch_found.select("account_id", "run_date"))
+    )
+    found = judge_spikes(
+        daily,
+        run_day_follows(lake.read("subscriptions"), start, end),
+        lake.read("accounts"),
+        lake.read("user_activity"),
+        batch_flags,
+        start,
+        end,
+        settings.spike,
+    )
+    return found.where(F.col("run_date").isin(*judged))
+
+
+def history_gap(day: date, settings: Settings, loaded: Mapping[str, set[date]]) -> str | None:
+    """Why the loaded subscriptions cannot give `day` a baseline, or None."""
+    return spike_history_gap(
+        day, settings.spike.baseline_days, settings.spike.min_loaded_baseline_days, loaded["subscriptions"]
+    )
+
+
+def find(inputs: RunInputs) -> Detection:
+    """The run's follower spikes on its judged days; followers flagged by batch_registration look bought."""
+    batch_found = inputs.found[batch_registration.NAME]
+    return Detection(
+        follower_spikes(inputs.lake, inputs.start, inputs.end, inputs.judged, batch_found, inputs.settings)
+    )
+
+
+def sentence(evidence: dict[str, Any]) -> str:
+    """What a fake_follower_spike finding shows, in one sentence."""
+    baseline = evidence.get("baseline", {})
+    return (
+        f"{evidence.get('observed_follows')} new followers against an expected "
+        f"{baseline.get('expected_follows')} (z {evidence.get('z')}); "
+        f"{evidence.get('suspicious_followers')} of them look bought"
+    )
+
+
+def raw_rows(finding: FindingView) -> RawRows:
+    """The day's follow events of the account."""
+    return RawRows(follows=((finding.account_id, finding.run_date),))
+
+
+def evidence_key() -> list[Column]:
+    """A spike day is its own evidence."""
+    return [F.col("run_date").cast("string")]
+
+
+DETECTOR = Detector(
+    name=NAME,
+    section=NAME,
+    reads=("account_daily", "subscriptions", "accounts", "user_activity", "findings", "loaded_days"),
+    phase="before_blacklist",
+    severities=("low", "medium", "high"),
+    sentence=sentence,
+    raw_rows=raw_rows,
+    evidence_key=evidence_key,
+    scoring=Scoring(
+        case="account_day",
+        planted=lambda truth: truth.fake_follower_spike,
+        ignored=lambda truth: truth.drip_days(),
+        look_alikes=lambda truth: truth.viral_days,
+        look_alike_case="account_day",
+    ),
+    blacklist_role=BlacklistRole.REPEATED_ON_ACCOUNT,
+    find=find,
+    history_gap=history_gap,
+    needs=(batch_registration.NAME,),
+    progress="looking for follower spikes",
+)

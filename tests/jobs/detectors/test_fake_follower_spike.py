@@ -8,7 +8,13 @@ import pytest
 from pyspark.sql import functions as F
 
 from accountwatch.jobs.core.config import SpikeSettings
-from accountwatch.jobs.detectors.spikes import follow_baselines, judge_spikes, lockstep, new_followers, run_day_follows
+from accountwatch.jobs.detectors.fake_follower_spike import (
+    follow_baselines,
+    judge_spikes,
+    lockstep,
+    new_followers,
+    run_day_follows,
+)
 from accountwatch.schemas.accounts import ACCOUNTS
 from accountwatch.schemas.events import ACCOUNT_DAILY, SUBSCRIPTIONS, USER_ACTIVITY
 
