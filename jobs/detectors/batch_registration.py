@@ -121,6 +121,7 @@ def daily_key_counts(keyed: DataFrame) -> DataFrame:
     )
 
 
+# Long: one Spark plan (runs of a key within the gap, their sizes and spans) whose steps share window columns.
 def key_bursts(history: DataFrame, settings: BatchSettings) -> Callable[[DataFrame], DataFrame]:
     """Runs of registrations sharing a key, each within `gap_minutes` of the previous, that end on the view day.
 
@@ -233,6 +234,7 @@ def connected_clusters(edges: DataFrame, max_iterations: int = 30) -> DataFrame:
     raise ClusterDidNotConvergeError(f"registration clusters did not settle in {max_iterations} rounds")
 
 
+# Long: one finding row per member with its whole cluster as evidence, built as one Spark struct.
 def cluster_findings(views: DataFrame, settings: BatchSettings) -> Callable[[DataFrame], DataFrame]:
     """Burst memberships to one finding row per flagged account, with its cluster as evidence."""
 

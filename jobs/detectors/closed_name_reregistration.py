@@ -110,6 +110,7 @@ def live_namesakes(pairs: DataFrame, snapshots: DataFrame, settings: NameMatchSe
     )
 
 
+# Long: the match and each reason it is or is not counted are one Spark plan; the evidence spells every reason.
 def name_reregistrations(
     protected: DataFrame, snapshots: DataFrame, settings: NameMatchSettings
 ) -> Callable[[DataFrame], DataFrame]:

@@ -55,6 +55,7 @@ def day_totals(start: date, end: date, min_follows: int) -> Callable[[DataFrame]
     return transform
 
 
+# Long: median, MAD and weekday median over the same trailing window, one Spark plan.
 def follow_baselines(daily: DataFrame, baseline_days: int) -> Callable[[DataFrame], DataFrame]:
     """Add each candidate's robust baseline over the trailing days it existed: median, MAD, weekday median.
 
@@ -264,6 +265,7 @@ def follower_quality(sample_size: int) -> Callable[[DataFrame], DataFrame]:
     return transform
 
 
+# Long: the three signals' thresholds and the evidence struct that shows each of them, one Spark plan.
 def spike_findings(settings: SpikeSettings) -> Callable[[DataFrame], DataFrame]:
     """Judged candidates (baseline, follower quality, lockstep) to finding rows for the ones that look bought."""
 

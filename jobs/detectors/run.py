@@ -184,6 +184,7 @@ def detect_range(
             return _detect_pinned(lake, start, end, settings, from_current_state, say, now)
 
 
+# Long: the run's steps in the order their commits must happen (snapshots, detectors, settle, state, runs).
 def _detect_pinned(
     lake: Lake,
     start: date,

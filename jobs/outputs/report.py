@@ -20,7 +20,7 @@ from accountwatch.jobs.detectors import batch_registration, fake_follower_spike,
 from accountwatch.jobs.ingest.landing import days_between
 from accountwatch.jobs.outputs import charts
 from accountwatch.jobs.outputs import page as html
-from accountwatch.jobs.outputs.evidence import describe_finding
+from accountwatch.jobs.outputs.bundle_summary import describe_finding
 from accountwatch.schemas.findings import SEVERITIES
 
 HISTORY_DAYS = 30

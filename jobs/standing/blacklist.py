@@ -132,6 +132,7 @@ class _Candidate:
     subject_id: str | None
 
 
+# Long: the blacklist rules of defaults.toml, day by day, read top to bottom as the README states them.
 def plan(  # noqa: C901 - the blacklist rules of defaults.toml read top to bottom, one branch per rule
     days: list[date],
     findings: list[Finding],

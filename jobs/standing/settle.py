@@ -159,6 +159,7 @@ def _last_tiered(lake: Lake) -> date | None:
     return lake.read("detector_runs").where(F.col("detector") == TIERS_RUN).agg(F.max("run_date")).collect()[0][0]
 
 
+# Long: the standing steps in the order their commits must happen (see the module docstring).
 def settle(inputs: SettleInputs, sink: FindingsSink) -> StandingOutcome:
     """Apply reviews to the found rows, write them through `sink`, judge the barring detectors, then the standing."""
     lake, start, end, settings, snapshots, found = (

@@ -26,6 +26,7 @@ def _ids(condition: Column) -> Column:
     return F.array_sort(F.collect_set(F.when(condition, F.col("finding_id"))))
 
 
+# Long: the tier rules of defaults.toml as one ordered chain of conditions, with each rule's reasons.
 def daily_tiers(findings: DataFrame, blacklisted: DataFrame, policy: TierPolicy) -> Callable[[DataFrame], DataFrame]:
     """Each snapshot row's tier for its run_date (account_id, run_date, tier, rule, reasons).
 

@@ -645,7 +645,7 @@ def test_a_refused_export_leaves_nothing_cached_in_the_spark_session(
 
 
 def test_a_closed_name_finding_reads_as_the_names_it_takes_and_why_the_name_counts():
-    from accountwatch.jobs.outputs.evidence import describe_finding
+    from accountwatch.jobs.outputs.bundle_summary import describe_finding
 
     evidence = {
         "account_name": "澜沧江 文旅集团",
