@@ -1,0 +1,823 @@
+"""A single-node peer of accountwatch's core work in DuckDB, run side by side with it by the benchmark.
+
+It ingests the landing folders with the contract's quarantine rules, finds `dormant_account` and `quota_overrun`
+exactly as accountwatch defines them (same day semantics, cut-off and keys) and computes the follower baseline
+`fake_follower_spike` judges against (trailing median and MAD per candidate account and day, with the new
+followers' registration dates). A backfill judges a range of days from the change history; a nightly day loads
+one more day and judges it from the compact state the backfill kept, as accountwatch does.
+
+What it leaves out: Great Expectations, Delta versions and commit metadata, phone pseudonyms (a phone is kept
+only as a salted digest, to tell a changed account row from a re-delivered one), the other detectors, tiers and
+the blacklist.
+"""
+
+from __future__ import annotations
+
+import calendar
+import csv
+import os
+import secrets
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+
+import duckdb
+
+from accountwatch.jobs.core.config import Settings
+from accountwatch.jobs.core.pii import PHONE_PATTERN
+from accountwatch.schemas.landing import (
+    ACCOUNTS,
+    ENGAGEMENT,
+    MAX_COUNT,
+    PUBLIC_ACCOUNT_REQUIRED,
+    SUBSCRIPTIONS,
+    LandingTable,
+)
+
+FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".json": "jsonl", ".parquet": "parquet"}
+DORMANT = "dormant_account"
+QUOTA = "quota_overrun"
+SPELL_DETECTORS = (DORMANT, QUOTA)
+PROVENANCE = "ingest_date, source_file, source_row"
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS account_changes (
+    account_id VARCHAR, account_type VARCHAR, subject_id VARCHAR, subject_type VARCHAR, account_name VARCHAR,
+    registered_at TIMESTAMPTZ, registration_ip VARCHAR, device_id VARCHAR, phone_digest VARCHAR,
+    content_category VARCHAR, status VARCHAR, updated_at TIMESTAMPTZ,
+    ingest_date DATE, source_file VARCHAR, source_row BIGINT);
+CREATE TABLE IF NOT EXISTS subscriptions (
+    event_id VARCHAR, account_id VARCHAR, user_id VARCHAR, action VARCHAR, event_ts TIMESTAMPTZ, channel VARCHAR,
+    event_date DATE, ingest_date DATE, source_file VARCHAR, source_row BIGINT);
+CREATE TABLE IF NOT EXISTS engagement (
+    event_id VARCHAR, account_id VARCHAR, actor_id VARCHAR, event_type VARCHAR, event_ts TIMESTAMPTZ, count BIGINT,
+    event_date DATE, ingest_date DATE, source_file VARCHAR, source_row BIGINT);
+CREATE TABLE IF NOT EXISTS accounts (
+    account_id VARCHAR, account_type VARCHAR, subject_id VARCHAR, subject_type VARCHAR, account_name VARCHAR,
+    registered_at TIMESTAMPTZ, status VARCHAR, updated_at TIMESTAMPTZ);
+CREATE TABLE IF NOT EXISTS account_activity (
+    account_id VARCHAR, last_login_at TIMESTAMPTZ, last_publish_at TIMESTAMPTZ);
+CREATE TABLE IF NOT EXISTS account_daily (
+    account_id VARCHAR, event_date DATE, ingest_date DATE, logins BIGINT, publishes BIGINT,
+    last_login_at TIMESTAMPTZ, last_publish_at TIMESTAMPTZ, reads BIGINT, likes BIGINT, shares BIGINT,
+    comments BIGINT, follows BIGINT, unfollows BIGINT);
+CREATE TABLE IF NOT EXISTS quarantine (
+    table_name VARCHAR, ingest_date DATE, source_file VARCHAR, source_row BIGINT, reason VARCHAR, column_name VARCHAR);
+CREATE TABLE IF NOT EXISTS loaded_days (table_name VARCHAR, ingest_date DATE);
+CREATE TABLE IF NOT EXISTS detector_state (detector VARCHAR, run_date DATE, account_id VARCHAR);
+CREATE TABLE IF NOT EXISTS detector_runs (detector VARCHAR, run_date DATE, status VARCHAR);
+CREATE TABLE IF NOT EXISTS findings (
+    run_date DATE, detector VARCHAR, account_id VARCHAR, subject_id VARCHAR, severity VARCHAR, score DOUBLE);
+CREATE TABLE IF NOT EXISTS follower_baselines (
+    account_id VARCHAR, run_date DATE, follows BIGINT, audience BIGINT, baseline_days BIGINT,
+    median_follows DOUBLE, weekday_median_follows DOUBLE, mad_follows DOUBLE, median_audience DOUBLE,
+    expected_follows DOUBLE, baseline_scale DOUBLE, z DOUBLE, new_followers BIGINT, young_followers BIGINT);
+"""
+
+
+class PeerError(RuntimeError):
+    """A landing file or day the peer cannot load; the message names it."""
+
+
+@dataclass
+class TableCounts:
+    """What one landing table contributed to a peer ingest."""
+
+    files: int = 0
+    landed: int = 0
+    loaded: int = 0
+    redelivered: int = 0
+    quarantined: dict[str, int] = field(default_factory=dict)
+
+
+def add_months(day: date, months: int) -> date:
+    """Calendar months added to a day, clamped to the end of a shorter month."""
+    index = day.year * 12 + day.month - 1 + months
+    year, month = divmod(index, 12)
+    return date(year, month + 1, min(day.day, calendar.monthrange(year, month + 1)[1]))
+
+
+def days_from(start: date, end: date) -> list[date]:
+    """Every day from start to end, both included."""
+    return [start + timedelta(days=offset) for offset in range((end - start).days + 1)]
+
+
+def landing_files(landing: Path, table: str, day: date) -> list[tuple[Path, str]]:
+    """The data files (path, format) of one table's folder for `day`; hidden, marker and empty files are skipped."""
+    folder = Path(landing).absolute() / table / f"date={day.isoformat()}"
+    if not folder.is_dir():
+        return []
+    found = []
+    for path in sorted(folder.iterdir()):
+        if path.name.startswith((".", "_")):
+            continue
+        if path.is_symlink() and not path.exists():
+            raise PeerError(f"{path}: a symbolic link to {os.readlink(path)}, which does not exist")
+        if not path.is_file() or path.stat().st_size == 0:
+            continue
+        file_format = FORMATS.get(path.suffix.lower())
+        if file_format is None:
+            raise PeerError(f"{path}: unknown file type {path.suffix!r} (expected .csv, .jsonl or .parquet)")
+        found.append((path, file_format))
+    return found
+
+
+def _quoted(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _blank(column: str) -> str:
+    return f"({column} IS NULL OR trim({column}) = '')"
+
+
+def _in_set(values: frozenset[str]) -> str:
+    return ", ".join(_quoted(value) for value in sorted(values))
+
+
+def _problem_checks(table: LandingTable, max_late_days: int) -> list[tuple[str, str]]:
+    """(condition, label) in accountwatch's order of judging: a row's first problem is its quarantine reason."""
+    checks = [("malformed", "malformed_record")]
+    checks += [(_blank(name), f"missing_required:{name}") for name in table.required]
+    if table is ACCOUNTS:
+        checks += [
+            (f"account_type = 'public' AND {_blank(name)}", f"missing_required:{name}")
+            for name in PUBLIC_ACCOUNT_REQUIRED
+        ]
+    for name, allowed in sorted(table.allowed.items()):
+        checks.append((f"NOT {_blank(name)} AND {name} NOT IN ({_in_set(allowed)})", f"invalid_value:{name}"))
+    if table is ACCOUNTS:
+        pattern = _quoted(PHONE_PATTERN)
+        checks.append((f"NOT {_blank('phone')} AND NOT regexp_matches(trim(phone), {pattern})", "invalid_value:phone"))
+    checks += [
+        (f"NOT {_blank(name)} AND _{name} IS NULL", f"unparseable_timestamp:{name}") for name in table.timestamps
+    ]
+    if table is ENGAGEMENT:
+        checks.append((f"_count IS NULL OR _count NOT BETWEEN 1 AND {MAX_COUNT}", "invalid_count:count"))
+    after_next_day = "CAST(ingest_date + 2 AS TIMESTAMPTZ)"
+    if table.is_event_table:
+        earliest = f"CAST(ingest_date - {int(max_late_days)} AS TIMESTAMPTZ)"
+        checks.append((f"_event_ts < {earliest} OR _event_ts >= {after_next_day}", "event_ts_out_of_window:event_ts"))
+    else:
+        checks += [(f"_{name} >= {after_next_day}", f"timestamp_out_of_window:{name}") for name in table.timestamps]
+    return checks
+
+
+def _stored_values(table: LandingTable, salt: str) -> dict[str, str]:
+    """Per landing table, a judged row's values as the peer stores them (accountwatch's stored values)."""
+    if table is ACCOUNTS:
+        national = r"regexp_replace(trim(phone), '^\+86', '')"
+        return {
+            "account_id": "account_id",
+            "account_type": "account_type",
+            "subject_id": "CASE WHEN account_type = 'public' THEN subject_id END",
+            "subject_type": "CASE WHEN account_type = 'public' THEN subject_type END",
+            "account_name": "account_name",
+            "registered_at": "_registered_at",
+            "registration_ip": "nullif(trim(registration_ip), '')",
+            "device_id": "nullif(trim(device_id), '')",
+            "phone_digest": (
+                f"CASE WHEN nullif({national}, '') IS NOT NULL THEN sha256({_quoted(salt)} || {national}) END"
+            ),
+            "content_category": "nullif(trim(content_category), '')",
+            "status": "status",
+            "updated_at": "_updated_at",
+        }
+    if table is SUBSCRIPTIONS:
+        return {
+            "event_id": "event_id",
+            "account_id": "account_id",
+            "user_id": "user_id",
+            "action": "action",
+            "event_ts": "_event_ts",
+            "channel": "nullif(trim(channel), '')",
+            "event_date": "CAST(_event_ts AS DATE)",
+        }
+    return {
+        "event_id": "event_id",
+        "account_id": "account_id",
+        "actor_id": "nullif(trim(actor_id), '')",
+        "event_type": "event_type",
+        "event_ts": "_event_ts",
+        "count": "_count",
+        "event_date": "CAST(_event_ts AS DATE)",
+    }
+
+
+def months_between(later: str, earlier: str) -> str:
+    """Spark's months_between(later, earlier) in the session time zone, rounded to 8 digits, as SQL."""
+    later_day, earlier_day = f"CAST({later} AS DATE)", f"CAST({earlier} AS DATE)"
+    month_diff = f"((year({later_day}) * 12 + month({later_day})) - (year({earlier_day}) * 12 + month({earlier_day})))"
+    both_month_ends = f"({later_day} = last_day({later_day}) AND {earlier_day} = last_day({earlier_day}))"
+    seconds = (
+        f"((day({later_day}) - day({earlier_day})) * 86400"
+        f" + floor(epoch({later}) - epoch(CAST({later_day} AS TIMESTAMPTZ)))"
+        f" - floor(epoch({earlier}) - epoch(CAST({earlier_day} AS TIMESTAMPTZ))))"
+    )
+    fraction = f"floor(({month_diff} + {seconds} / (31.0 * 86400)) * 1e8 + 0.5) / 1e8"
+    return (
+        f"CASE WHEN day({later_day}) = day({earlier_day}) OR {both_month_ends} "
+        f"THEN CAST({month_diff} AS DOUBLE) ELSE {fraction} END"
+    )
+
+
+class Peer:
+    """accountwatch's ingest, dormant and quota detection and follower baseline, in one DuckDB database."""
+
+    def __init__(self, landing: Path | str, settings: Settings | None = None, database: str = ":memory:") -> None:
+        self.landing = Path(landing).absolute()
+        self.settings = settings or Settings()
+        self.db = duckdb.connect(database)
+        self.db.execute(f"SET TimeZone = {_quoted(self.settings.time_zone)}")
+        self.db.execute(SCHEMA)
+        # The phone digest only tells two deliveries of one account apart; its salt never leaves the process.
+        self.salt = secrets.token_hex(16)
+
+    def close(self) -> None:
+        """Close the database."""
+        self.db.close()
+
+    def backfill(self, start: date, end: date) -> dict[str, TableCounts]:
+        """Ingest every day from start to end and judge them all from the change history."""
+        loaded = self.ingest(start, end)
+        self.detect(start, end, from_current_state=False)
+        return loaded
+
+    def nightly(self, day: date) -> dict[str, TableCounts]:
+        """Ingest one day and judge it from the current account state and detector state kept so far."""
+        loaded = self.ingest(day, day)
+        self.detect(day, day, from_current_state=True)
+        return loaded
+
+    # ---- ingest
+
+    def ingest(self, start: date, end: date) -> dict[str, TableCounts]:
+        """Load the landing folders of start..end; every check runs before anything is written."""
+        days = days_from(start, end)
+        counts: dict[str, TableCounts] = {}
+        breaches: list[str] = []
+        for table in (ACCOUNTS, SUBSCRIPTIONS, ENGAGEMENT):
+            files = self._files(table, days)
+            counts[table.name] = TableCounts(files=len(files))
+            self._read_raw(table, files)
+            self._judge(table, start, end)
+            breaches += self._count(table, days, counts[table.name])
+        if breaches:
+            raise PeerError("; ".join(breaches))
+        self._write(start, end, days)
+        return counts
+
+    def _files(self, table: LandingTable, days: list[date]) -> list[tuple[Path, str, date]]:
+        files = []
+        for day in days:
+            day_files = landing_files(self.landing, table.name, day)
+            if table.is_event_table and not day_files:
+                raise PeerError(f"no {table.name} files for {day.isoformat()} under {self.landing / table.name}")
+            files += [(path, file_format, day) for path, file_format in day_files]
+        return files
+
+    def _read_raw(self, table: LandingTable, files: list[tuple[Path, str, date]]) -> None:
+        """raw_<table>: every landed row as strings, with malformed, source_file, source_row and ingest_date."""
+        columns = ", ".join(f"{name} VARCHAR" for name in table.columns)
+        raw = f"raw_{table.name}"
+        self.db.execute(
+            f"CREATE OR REPLACE TEMP TABLE {raw} ({columns}, malformed BOOLEAN, source_file VARCHAR, "
+            "source_row BIGINT, ingest_date DATE)"
+        )
+        jsonl = [(path, day) for path, file_format, day in files if file_format == "jsonl"]
+        for path, file_format, day in files:
+            try:
+                if file_format == "csv":
+                    self._read_csv(table, path, day)
+                elif file_format == "parquet":
+                    self._read_parquet(table, path, day)
+            except duckdb.Error as error:
+                raise PeerError(f"{path}: cannot be read ({error})") from error
+        if jsonl:
+            self._read_jsonl(table, jsonl)
+
+    def _read_csv(self, table: LandingTable, path: Path, day: date) -> None:
+        try:
+            with path.open(newline="", encoding="utf-8-sig") as handle:
+                header = next(csv.reader(handle), None)
+        except UnicodeDecodeError as error:
+            raise PeerError(f"{path}: not UTF-8 text ({error.reason} at byte {error.start})") from error
+        if not header:
+            raise PeerError(f"{path}: CSV file has no header row")
+        names = [name.strip() for name in header]
+        column_types = "{" + ", ".join(f"{_quoted(name)}: 'VARCHAR'" for name in names) + "}"
+        values = ", ".join(f'"{name}"' if name in names else "NULL" for name in table.columns)
+        file_name, ingest = _quoted(str(path)), f"DATE '{day.isoformat()}'"
+        # A row with too few or too many fields is a malformed record; the reader sets it aside with its line.
+        self.db.execute(
+            f"INSERT INTO raw_{table.name} SELECT {values}, false, {file_name}, ordinality, {ingest} "
+            f"FROM read_csv({file_name}, header = true, delim = ',', quote = '\"', escape = '\"', "
+            f"columns = {column_types}, auto_detect = false, ignore_errors = true, store_rejects = true, "
+            "null_padding = false) WITH ORDINALITY"
+        )
+        nulls = ", ".join("NULL" for _ in table.columns)
+        self.db.execute(
+            f"INSERT INTO raw_{table.name} SELECT DISTINCT {nulls}, true, {file_name}, line - 1, {ingest} "
+            "FROM reject_errors"
+        )
+
+    def _read_parquet(self, table: LandingTable, path: Path, day: date) -> None:
+        file_name = _quoted(str(path))
+        layout = dict(
+            self.db.execute(
+                f"SELECT column_name, column_type FROM (DESCRIBE FROM read_parquet({file_name}))"
+            ).fetchall()
+        )
+        values = []
+        for name in table.columns:
+            kind = layout.get(name)
+            if kind is None:
+                values.append("NULL")
+            elif kind.startswith("TIMESTAMP_NS") or kind in ("TIMESTAMP_MS", "TIMESTAMP_S"):
+                # A timestamp without zone is platform wall time, as a string without offset is.
+                values.append(f'CAST(CAST("{name}" AS TIMESTAMP) AS VARCHAR)')
+            else:
+                values.append(f'CAST("{name}" AS VARCHAR)')
+        self.db.execute(
+            f"INSERT INTO raw_{table.name} SELECT {', '.join(values)}, false, {file_name}, file_row_number + 1, "
+            f"DATE '{day.isoformat()}' FROM read_parquet({file_name}, file_row_number = true)"
+        )
+
+    def _read_jsonl(self, table: LandingTable, files: list[tuple[Path, date]]) -> None:
+        """JSON Lines line by line: a line holding one object is a row, any other non-blank line a malformed one."""
+        self.db.execute("CREATE OR REPLACE TEMP TABLE jsonl_days (filename VARCHAR, ingest_date DATE)")
+        self.db.executemany("INSERT INTO jsonl_days VALUES (?, ?)", [(str(path), day) for path, day in files])
+        paths = "[" + ", ".join(_quoted(str(path)) for path, _ in files) + "]"
+        json_paths = "[" + ", ".join(_quoted(f"$.{name}") for name in table.columns) + "]"
+        fields = ", ".join(
+            f"CASE WHEN is_object THEN fields[{index}] END" for index in range(1, len(table.columns) + 1)
+        )
+        try:
+            self.db.execute(
+                f"""
+                INSERT INTO raw_{table.name}
+                WITH lines AS (
+                    SELECT filename, string_split(replace(content, chr(13) || chr(10), chr(10)), chr(10)) AS parts
+                    FROM read_text({paths})
+                ), numbered AS (
+                    SELECT filename, unnest(parts) AS line, unnest(range(1, len(parts) + 1)) AS line_no, len(parts) AS n
+                    FROM lines
+                ), judged AS (
+                    SELECT filename, line_no,
+                           regexp_matches(line, '^\\s*\\{{') AND json_valid(line) AND json_type(line) = 'OBJECT'
+                               AS is_object,
+                           line
+                    FROM (SELECT filename, line_no, n,
+                                 CASE WHEN line_no = 1 THEN ltrim(line, chr(65279)) ELSE line END AS line
+                          FROM numbered)
+                    -- A file ending in a newline has no line after it; a blank line is numbered, not loaded.
+                    WHERE NOT (line_no = n AND line = '') AND trim(line, ' ' || chr(9)) <> ''
+                )
+                SELECT {fields}, NOT is_object, filename, line_no, d.ingest_date
+                FROM (SELECT *, CASE WHEN is_object THEN json_extract_string(line, {json_paths}) END AS fields
+                      FROM judged) JOIN jsonl_days d USING (filename)
+                """
+            )
+        except duckdb.Error as error:
+            raise PeerError(
+                f"{table.name} JSON Lines files of {files[0][1]}..{files[-1][1]}: cannot be read ({error})"
+            ) from error
+
+    def _judge(self, table: LandingTable, start: date, end: date) -> None:
+        """judged_<table>: typed values, the first problem and whether the row is a re-delivery."""
+        typed = [f"TRY_CAST(trim({name}) AS TIMESTAMPTZ) AS _{name}" for name in table.timestamps]
+        if table is ENGAGEMENT:
+            typed.append(
+                "CASE WHEN count IS NULL OR trim(count) = '' THEN 1 "
+                "WHEN regexp_matches(trim(count), '^[+-]?[0-9]+$') THEN TRY_CAST(trim(count) AS BIGINT) END AS _count"
+            )
+        problems = ", ".join(
+            f"CASE WHEN {condition} THEN {_quoted(label)} END"
+            for condition, label in _problem_checks(table, self.settings.max_late_days)
+        )
+        values = _stored_values(table, self.salt)
+        content = "struct_pack(" + ", ".join(f"{name} := {expression}" for name, expression in values.items()) + ")"
+        self.db.execute(
+            f"""
+            CREATE OR REPLACE TEMP TABLE typed_{table.name} AS
+            SELECT *, coalesce({problems}) AS problem, {content} AS content
+            FROM (SELECT *, {", ".join(typed)} FROM raw_{table.name})
+            """
+        )
+        in_range = f"ingest_date BETWEEN DATE '{start}' AND DATE '{end}'"
+        stored = ", ".join(values)
+        if table.is_event_table:
+            window_start = start - timedelta(days=self.settings.max_late_days)
+            loaded = (
+                f"SELECT event_id, struct_pack({stored}) AS content FROM {table.name} "
+                f"WHERE event_date BETWEEN DATE '{window_start}' AND DATE '{end + timedelta(days=1)}' "
+                f"AND NOT ({in_range})"
+            )
+            self.db.execute(
+                f"""
+                CREATE OR REPLACE TEMP TABLE judged_{table.name} AS
+                WITH loaded AS ({loaded}),
+                ranked AS (
+                    SELECT t.*, row_number() OVER batch AS batch_rank, first(content) OVER batch AS first_content
+                    FROM typed_{table.name} t
+                    WINDOW batch AS (PARTITION BY event_id, problem IS NULL ORDER BY {PROVENANCE})
+                ),
+                known AS (
+                    SELECT r.*,
+                        EXISTS (SELECT 1 FROM loaded l WHERE l.event_id = r.event_id) AS known,
+                        EXISTS (SELECT 1 FROM loaded l WHERE l.event_id = r.event_id
+                                AND l.content IS NOT DISTINCT FROM r.content) AS same_as_loaded
+                    FROM ranked r
+                )
+                SELECT * EXCLUDE (problem, batch_rank, first_content, known, same_as_loaded),
+                    problem IS NULL AND CASE WHEN known THEN same_as_loaded
+                        ELSE batch_rank > 1 AND content IS NOT DISTINCT FROM first_content END AS redelivered,
+                    CASE WHEN problem IS NULL AND CASE WHEN known THEN NOT same_as_loaded
+                        ELSE batch_rank > 1 AND content IS DISTINCT FROM first_content END
+                        THEN 'duplicate_event_id:event_id' ELSE problem END AS problem
+                FROM known
+                """
+            )
+        else:
+            self.db.execute(
+                f"""
+                CREATE OR REPLACE TEMP TABLE judged_{table.name} AS
+                WITH ranked AS (
+                    SELECT t.*, row_number() OVER same_content AS batch_rank
+                    FROM typed_{table.name} t
+                    WINDOW same_content AS (PARTITION BY content, problem IS NULL ORDER BY {PROVENANCE})
+                )
+                SELECT * EXCLUDE (batch_rank),
+                    problem IS NULL AND (batch_rank > 1 OR EXISTS (
+                        SELECT 1 FROM account_changes a
+                        WHERE a.account_id = r.content.account_id AND a.updated_at = r.content.updated_at
+                          AND NOT (a.{in_range})
+                          AND struct_pack({stored}) IS NOT DISTINCT FROM r.content)) AS redelivered
+                FROM ranked r
+                """
+            )
+
+    def _count(self, table: LandingTable, days: list[date], counts: TableCounts) -> list[str]:
+        """Fill `counts` from judged_<table>; the table-days whose quarantined share is above the limit."""
+        rows = self.db.execute(
+            f"SELECT ingest_date, redelivered, split_part(problem, ':', 1) AS reason, count(*) "
+            f"FROM judged_{table.name} GROUP BY ALL"
+        ).fetchall()
+        landed = dict.fromkeys(days, 0)
+        bad: dict[date, dict[str, int]] = {}
+        for day, redelivered, reason, number in rows:
+            landed[day] += number
+            if redelivered:
+                counts.redelivered += number
+            elif reason:
+                bad.setdefault(day, {})[reason] = bad.get(day, {}).get(reason, 0) + number
+                counts.quarantined[reason] = counts.quarantined.get(reason, 0) + number
+        counts.landed = sum(landed.values())
+        counts.loaded = counts.landed - counts.redelivered - sum(counts.quarantined.values())
+        limit = self.settings.max_quarantine_share
+        breaches = []
+        for day, total in sorted(landed.items()):
+            quarantined = sum(bad.get(day, {}).values())
+            if total and quarantined / total > limit:
+                detail = ", ".join(f"{reason} {n}" for reason, n in sorted(bad[day].items()))
+                breaches.append(
+                    f"{table.name} {day}: {quarantined} of {total} rows quarantined "
+                    f"({quarantined / total:.1%}, limit {limit:.0%}): {detail}"
+                )
+        return breaches
+
+    def _write(self, start: date, end: date, days: list[date]) -> None:
+        """Replace the range's rows in one transaction: a failed ingest leaves nothing of it behind."""
+        in_range = f"ingest_date BETWEEN DATE '{start}' AND DATE '{end}'"
+        self.db.execute("BEGIN TRANSACTION")
+        try:
+            for table in (ACCOUNTS, SUBSCRIPTIONS, ENGAGEMENT):
+                name = "account_changes" if table is ACCOUNTS else table.name
+                stored = ", ".join(f"content.{column}" for column in _stored_values(table, self.salt))
+                self.db.execute(f"DELETE FROM {name} WHERE {in_range}")
+                self.db.execute(
+                    f"INSERT INTO {name} SELECT {stored}, {PROVENANCE} FROM judged_{table.name} "
+                    "WHERE problem IS NULL AND NOT redelivered"
+                )
+                self.db.execute(f"DELETE FROM quarantine WHERE table_name = '{table.name}' AND {in_range}")
+                self.db.execute(
+                    f"INSERT INTO quarantine SELECT '{table.name}', {PROVENANCE}, split_part(problem, ':', 1), "
+                    f"nullif(split_part(problem, ':', 2), '') FROM judged_{table.name} "
+                    "WHERE problem IS NOT NULL AND NOT redelivered"
+                )
+            self._update_state(start, end)
+            self.db.execute(f"DELETE FROM loaded_days WHERE {in_range}")
+            self.db.executemany(
+                "INSERT INTO loaded_days VALUES (?, ?)",
+                [(table, day) for table in ("accounts", "subscriptions", "engagement") for day in days],
+            )
+            self.db.execute("COMMIT")
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+
+    def _update_state(self, start: date, end: date) -> None:
+        """The compact state a nightly day reads: current accounts, latest use, and daily counts per account."""
+        in_range = f"ingest_date BETWEEN DATE '{start}' AND DATE '{end}'"
+        self.db.execute(
+            f"""
+            CREATE OR REPLACE TABLE accounts AS
+            SELECT * EXCLUDE (batch) FROM (
+                SELECT *, false AS batch FROM accounts
+                UNION ALL
+                SELECT account_id, account_type, subject_id, subject_type, account_name, registered_at, status,
+                       updated_at, true
+                FROM account_changes WHERE {in_range}
+                QUALIFY row_number() OVER (PARTITION BY account_id
+                    ORDER BY updated_at DESC, ingest_date DESC, source_file DESC, source_row DESC) = 1)
+            -- An update as old as the current row still wins: the later delivery is the platform's last word.
+            QUALIFY row_number() OVER (PARTITION BY account_id ORDER BY updated_at DESC, batch DESC) = 1
+            """
+        )
+        self.db.execute(
+            f"""
+            CREATE OR REPLACE TABLE account_activity AS
+            SELECT account_id, max(last_login_at) AS last_login_at, max(last_publish_at) AS last_publish_at
+            FROM (SELECT * FROM account_activity
+                  UNION ALL
+                  SELECT account_id, max(event_ts) FILTER (WHERE event_type = 'login'),
+                         max(event_ts) FILTER (WHERE event_type = 'publish')
+                  FROM engagement WHERE {in_range} AND event_type IN ('login', 'publish') GROUP BY account_id)
+            GROUP BY account_id
+            """
+        )
+        self.db.execute(f"DELETE FROM account_daily WHERE {in_range}")
+        self.db.execute(
+            f"""
+            INSERT INTO account_daily
+            SELECT account_id, event_date, ingest_date,
+                sum(CASE WHEN kind = 'login' THEN n ELSE 0 END), sum(CASE WHEN kind = 'publish' THEN n ELSE 0 END),
+                max(CASE WHEN kind = 'login' THEN event_ts END), max(CASE WHEN kind = 'publish' THEN event_ts END),
+                sum(CASE WHEN kind = 'read' THEN n ELSE 0 END), sum(CASE WHEN kind = 'like' THEN n ELSE 0 END),
+                sum(CASE WHEN kind = 'share' THEN n ELSE 0 END), sum(CASE WHEN kind = 'comment' THEN n ELSE 0 END),
+                sum(CASE WHEN kind = 'follow' THEN n ELSE 0 END), sum(CASE WHEN kind = 'unfollow' THEN n ELSE 0 END)
+            FROM (SELECT account_id, event_date, ingest_date, event_type AS kind, count AS n, event_ts
+                  FROM engagement WHERE {in_range}
+                  UNION ALL
+                  SELECT account_id, event_date, ingest_date, action, 1, event_ts
+                  FROM subscriptions WHERE {in_range})
+            GROUP BY account_id, event_date, ingest_date
+            """
+        )
+
+    # ---- detect
+
+    def detect(self, start: date, end: date, from_current_state: bool) -> dict[str, int]:
+        """Judge start..end: dormant and quota findings (once per spell) and the follower baselines."""
+        days = days_from(start, end)
+        self._snapshots(start, end, from_current_state)
+        judged = self._judged_days(days)
+        self.db.execute("BEGIN TRANSACTION")
+        try:
+            found = self._spells(start, end, judged)
+            self._baselines(start, end, judged["baseline"])
+            self.db.execute("COMMIT")
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        return found
+
+    def _snapshots(self, start: date, end: date, from_current_state: bool) -> None:
+        """Each public account's state and latest use at the end of every day of start..end."""
+        if from_current_state:
+            self.db.execute(
+                f"""
+                CREATE OR REPLACE TEMP TABLE snapshots AS
+                SELECT DATE '{start}' AS run_date, a.account_id, account_type, subject_id, subject_type,
+                       registered_at, status, last_login_at, last_publish_at
+                FROM accounts a LEFT JOIN account_activity u USING (account_id)
+                WHERE account_type = 'public'
+                """
+            )
+            return
+        until = f"DATE '{end}'"
+        self.db.execute(
+            f"""
+            CREATE OR REPLACE TEMP TABLE snapshots AS
+            WITH calendar AS (
+                SELECT CAST(range AS DATE) AS run_date FROM range(DATE '{start}', {until} + 1, INTERVAL 1 DAY)
+            ), state_points AS (
+                SELECT account_id, ingest_date,
+                    max(struct_pack(updated_at, ingest_date, source_file, source_row, account_type, subject_id,
+                                    subject_type, registered_at, status)) AS latest
+                FROM account_changes WHERE ingest_date <= {until} GROUP BY account_id, ingest_date
+            ), states AS (
+                SELECT account_id, ingest_date,
+                    max(latest) OVER (PARTITION BY account_id ORDER BY ingest_date ROWS UNBOUNDED PRECEDING) AS state,
+                    lead(ingest_date) OVER (PARTITION BY account_id ORDER BY ingest_date) AS next_date
+                FROM state_points
+            ), use_points AS (
+                SELECT account_id, ingest_date, max(last_login_at) AS login, max(last_publish_at) AS publish
+                FROM account_daily WHERE ingest_date <= {until} GROUP BY account_id, ingest_date
+            ), uses AS (
+                SELECT account_id, ingest_date,
+                    max(login) OVER so_far AS login, max(publish) OVER so_far AS publish,
+                    lead(ingest_date) OVER (PARTITION BY account_id ORDER BY ingest_date) AS next_date
+                FROM use_points
+                WINDOW so_far AS (PARTITION BY account_id ORDER BY ingest_date ROWS UNBOUNDED PRECEDING)
+            ), daily_states AS (
+                SELECT c.run_date, s.account_id, s.state.account_type, s.state.subject_id, s.state.subject_type,
+                       s.state.registered_at, s.state.status
+                FROM states s JOIN calendar c
+                  ON c.run_date >= s.ingest_date AND c.run_date < coalesce(s.next_date, {until} + 1)
+                WHERE s.state.account_type = 'public'
+            ), daily_uses AS (
+                SELECT c.run_date, u.account_id, u.login AS last_login_at, u.publish AS last_publish_at
+                FROM uses u JOIN calendar c
+                  ON c.run_date >= u.ingest_date AND c.run_date < coalesce(u.next_date, {until} + 1)
+            )
+            SELECT * FROM daily_states LEFT JOIN daily_uses USING (run_date, account_id)
+            """
+        )
+
+    def _judged_days(self, days: list[date]) -> dict[str, list[date]]:
+        """Per detector the days the loaded logs let it judge (dormancy: six months; baseline: its window)."""
+        loaded: dict[str, set[date]] = {}
+        for table, day in self.db.execute("SELECT table_name, ingest_date FROM loaded_days").fetchall():
+            loaded.setdefault(table, set()).add(day)
+        engagement, subscriptions = loaded.get("engagement", set()), loaded.get("subscriptions", set())
+        months, spike = self.settings.dormant_months, self.settings.spike
+        dormant = [
+            day
+            for day in days
+            if all(d in engagement for d in days_from(add_months(day, -months) + timedelta(days=1), day))
+        ]
+        baseline = [
+            day
+            for day in days
+            if sum(1 for offset in range(1, spike.baseline_days + 1) if day - timedelta(days=offset) in subscriptions)
+            >= spike.min_loaded_baseline_days
+        ]
+        return {DORMANT: dormant, QUOTA: list(days), "baseline": baseline}
+
+    def _conditions(self) -> dict[str, str]:
+        """Per spell detector: the snapshot rows in its condition, with its finding's subject, severity and score."""
+        months = int(self.settings.dormant_months)
+        cutoff = f"CAST(CAST(run_date - INTERVAL {months} MONTH AS DATE) + 1 AS TIMESTAMPTZ)"
+        last_use = "greatest(last_login_at, last_publish_at)"
+        end_of_day = "CAST(run_date + 1 AS TIMESTAMPTZ)"
+        dormant = f"""
+            SELECT run_date, account_id, subject_id, 'low' AS severity,
+                   round({months_between(end_of_day, f"coalesce({last_use}, registered_at)")}, 2) AS score
+            FROM snapshots
+            WHERE account_type = 'public' AND status = 'active' AND registered_at < {cutoff}
+              AND ({last_use} IS NULL OR {last_use} < {cutoff})
+        """
+        limits = self.settings.quota_limits
+        limit = (
+            "CASE subject_type "
+            + " ".join(f"WHEN {_quoted(name)} THEN {int(value)}" for name, value in sorted(limits.items()))
+            + f" ELSE {int(limits['other'])} END"
+        )
+        quota = f"""
+            SELECT run_date, account_id, subject_id,
+                   CASE WHEN rank > 2 * quota THEN 'high' ELSE 'medium' END AS severity,
+                   CAST(rank - quota AS DOUBLE) AS score
+            FROM (SELECT *, {limit} AS quota FROM (
+                SELECT run_date, account_id, subject_id,
+                    row_number() OVER by_registration AS rank,
+                    -- The subject's type is that of its first live account.
+                    first(subject_type) OVER by_registration AS subject_type
+                FROM snapshots
+                WHERE account_type = 'public' AND status <> 'closed' AND subject_id IS NOT NULL
+                WINDOW by_registration AS (PARTITION BY run_date, subject_id ORDER BY registered_at, account_id)))
+            WHERE rank > quota
+        """
+        return {DORMANT: dormant, QUOTA: quota}
+
+    def _spells(self, start: date, end: date, judged: dict[str, list[date]]) -> dict[str, int]:
+        """Flag the accounts in a detector's condition on a judged day that were not in it on its previous one."""
+        before = dict(
+            self.db.execute(
+                f"SELECT detector, max(run_date) FROM detector_runs WHERE run_date < DATE '{start}' AND status = 'ok' "
+                "GROUP BY detector"
+            ).fetchall()
+        )
+        pairs = []
+        for detector in SPELL_DETECTORS:
+            previous = before.get(detector)
+            for day in judged[detector]:
+                pairs.append((detector, day, previous))
+                previous = day
+        self.db.execute("CREATE OR REPLACE TEMP TABLE judged_days (detector VARCHAR, run_date DATE, previous DATE)")
+        if pairs:
+            self.db.executemany("INSERT INTO judged_days VALUES (?, ?, ?)", pairs)
+        conditions = " UNION ALL ".join(
+            f"SELECT {_quoted(detector)} AS detector, * FROM ({query})"
+            for detector, query in self._conditions().items()
+        )
+        self.db.execute(
+            f"""
+            CREATE OR REPLACE TEMP TABLE in_condition AS
+            SELECT c.* FROM ({conditions}) c JOIN judged_days j USING (detector, run_date)
+            """
+        )
+        in_range = f"run_date BETWEEN DATE '{start}' AND DATE '{end}'"
+        self.db.execute(f"DELETE FROM findings WHERE {in_range}")
+        self.db.execute(
+            f"""
+            INSERT INTO findings
+            SELECT c.run_date, c.detector, c.account_id, c.subject_id, c.severity, c.score
+            FROM in_condition c JOIN judged_days j USING (detector, run_date)
+            WHERE NOT EXISTS (
+                SELECT 1 FROM (SELECT detector, run_date, account_id FROM in_condition
+                               UNION ALL SELECT * FROM detector_state WHERE NOT {in_range}) p
+                WHERE p.detector = c.detector AND p.account_id = c.account_id AND p.run_date = j.previous)
+            """
+        )
+        self.db.execute(f"DELETE FROM detector_state WHERE {in_range}")
+        self.db.execute("INSERT INTO detector_state SELECT detector, run_date, account_id FROM in_condition")
+        self.db.execute(f"DELETE FROM detector_runs WHERE {in_range}")
+        runs = [(detector, day, "ok") for detector in SPELL_DETECTORS for day in judged[detector]]
+        runs += [
+            (DORMANT, day, "history_too_short") for day in days_from(start, end) if day not in set(judged[DORMANT])
+        ]
+        if runs:
+            self.db.executemany("INSERT INTO detector_runs VALUES (?, ?, ?)", runs)
+        counts = dict(
+            self.db.execute(f"SELECT detector, count(*) FROM findings WHERE {in_range} GROUP BY detector").fetchall()
+        )
+        return {detector: counts.get(detector, 0) for detector in SPELL_DETECTORS}
+
+    def _baselines(self, start: date, end: date, judged: list[date]) -> None:
+        """Per candidate account and judged day: the trailing follower median and MAD, and its new followers."""
+        spike = self.settings.spike
+        in_range = f"run_date BETWEEN DATE '{start}' AND DATE '{end}'"
+        self.db.execute(f"DELETE FROM follower_baselines WHERE {in_range}")
+        if not judged:
+            return
+        days = ", ".join(f"DATE '{day}'" for day in judged)
+        self.db.execute(
+            f"""
+            INSERT INTO follower_baselines
+            WITH candidates AS (
+                SELECT t.*, a.registered_at FROM (
+                    SELECT account_id, event_date AS run_date, CAST(sum(follows) AS BIGINT) AS follows,
+                           CAST(sum(reads) + sum(shares) AS BIGINT) AS audience
+                    FROM account_daily
+                    WHERE event_date IN ({days}) AND ingest_date <= event_date
+                    GROUP BY account_id, event_date
+                    HAVING sum(follows) >= {int(spike.min_follows)}) t
+                JOIN accounts a ON a.account_id = t.account_id AND a.account_type = 'public'
+            ), per_day AS (
+                -- Days without follows count as zero; days before the account's registration not at all.
+                SELECT c.account_id, c.run_date, c.run_date - CAST(back.range AS INTEGER) AS day,
+                       CAST(coalesce(sum(d.follows), 0) AS BIGINT) AS day_follows,
+                       CAST(coalesce(sum(d.reads + d.shares), 0) AS BIGINT) AS day_audience
+                FROM candidates c CROSS JOIN range(1, {int(spike.baseline_days) + 1}) back
+                LEFT JOIN account_daily d ON d.account_id = c.account_id
+                    AND d.event_date = c.run_date - CAST(back.range AS INTEGER) AND d.ingest_date <= c.run_date
+                WHERE c.run_date - CAST(back.range AS INTEGER) >= CAST(c.registered_at AS DATE)
+                GROUP BY ALL
+            ), medians AS (
+                SELECT account_id, run_date, count(*) AS baseline_days,
+                    median(day_follows) AS median_follows,
+                    median(day_follows) FILTER (WHERE dayofweek(day) = dayofweek(run_date)) AS weekday_median_follows,
+                    median(day_audience) AS median_audience
+                FROM per_day GROUP BY account_id, run_date
+            ), spread AS (
+                SELECT p.account_id, p.run_date, median(abs(p.day_follows - m.median_follows)) AS mad_follows
+                FROM per_day p JOIN medians m USING (account_id, run_date) GROUP BY ALL
+            ), followers AS (
+                SELECT s.account_id, s.event_date AS run_date, count(DISTINCT s.user_id) AS new_followers,
+                    count(DISTINCT s.user_id) FILTER (
+                        WHERE u.registered_at >= CAST(s.event_date - {int(spike.young_days) - 1} AS TIMESTAMPTZ)
+                    ) AS young_followers
+                FROM subscriptions s
+                SEMI JOIN candidates c ON c.account_id = s.account_id AND c.run_date = s.event_date
+                LEFT JOIN accounts u ON u.account_id = s.user_id
+                WHERE s.action = 'follow' AND s.ingest_date <= s.event_date AND s.event_date IN ({days})
+                GROUP BY ALL
+            ), expected AS (
+                SELECT c.account_id, c.run_date, c.follows, c.audience, coalesce(m.baseline_days, 0) AS baseline_days,
+                    m.median_follows, m.weekday_median_follows, s.mad_follows, m.median_audience,
+                    CAST(greatest(coalesce(m.median_follows, 0), coalesce(m.weekday_median_follows, 0)) AS DOUBLE)
+                        AS expected_follows
+                FROM candidates c LEFT JOIN medians m USING (account_id, run_date)
+                LEFT JOIN spread s USING (account_id, run_date)
+            )
+            SELECT e.*, greatest(1.4826 * coalesce(mad_follows, 0), sqrt(expected_follows), 1.0) AS baseline_scale,
+                (follows - expected_follows) / greatest(1.4826 * coalesce(mad_follows, 0), sqrt(expected_follows), 1.0),
+                coalesce(f.new_followers, 0), coalesce(f.young_followers, 0)
+            FROM expected e LEFT JOIN followers f USING (account_id, run_date)
+            """
+        )
+
+    # ---- results
+
+    def finding_keys(self, detectors: tuple[str, ...] = SPELL_DETECTORS) -> set[tuple[str, date, str]]:
+        """(detector, run_date, account_id) of every finding of `detectors`."""
+        names = ", ".join(_quoted(name) for name in detectors)
+        rows = self.db.execute(
+            f"SELECT detector, run_date, account_id FROM findings WHERE detector IN ({names})"
+        ).fetchall()
+        return {(detector, day, account) for detector, day, account in rows}
+
+    def quarantine_reasons(self) -> dict[tuple[str, str], int]:
+        """(table, reason) -> quarantined rows."""
+        rows = self.db.execute("SELECT table_name, reason, count(*) FROM quarantine GROUP BY ALL").fetchall()
+        return {(table, reason): number for table, reason, number in rows}
