@@ -120,6 +120,53 @@ def lake_finding_keys(lake_dir: Path) -> set[FindingKey]:
     return {(row["detector"], row["run_date"], row["account_id"]) for row in rows}
 
 
+def lake_spike_baselines(lake_dir: Path) -> dict[tuple[date, str], tuple]:
+    """(run_date, account_id) -> (follows, baseline days, median, MAD) from accountwatch's spike findings' evidence."""
+    from pyspark.sql import functions as F
+
+    from accountwatch.flows.runtime import open_lake
+
+    lake, _ = open_lake(str(lake_dir), None)
+    rows = (
+        lake.read("findings")
+        .where(F.col("detector") == "fake_follower_spike")
+        .select("run_date", "account_id", "evidence")
+        .collect()
+    )
+    baselines = {}
+    for row in rows:
+        evidence = json.loads(row["evidence"])
+        baseline = evidence["baseline"]
+        baselines[(row["run_date"], row["account_id"])] = (
+            evidence["observed_follows"],
+            baseline["baseline_days"],
+            baseline["median_follows"],
+            baseline["mad_follows"],
+        )
+    return baselines
+
+
+def compare_baselines(
+    name: str, accountwatch: dict[tuple[date, str], tuple], peer: dict[tuple[date, str], tuple]
+) -> bool:
+    """Check the peer's baseline of every account-day accountwatch flagged as a follower spike; True when equal."""
+
+    def same(ours: tuple, theirs: tuple | None) -> bool:
+        return theirs is not None and all(
+            (a is None and b is None) or (a is not None and b is not None and abs(a - b) < 1e-9)
+            for a, b in zip(ours, theirs, strict=True)
+        )
+
+    differing = sorted(key for key, values in accountwatch.items() if not same(values, peer.get(key)))
+    print(
+        f"{name} lake, fake_follower_spike baselines: {len(accountwatch)} spike days, "
+        f"the peer's follows, baseline days, median and MAD differ on {len(differing)}"
+    )
+    for key in differing[:20]:
+        print(f"  {key[0]} {key[1]}: accountwatch {accountwatch[key]}, peer {peer.get(key)}")
+    return not differing
+
+
 def compare_findings(name: str, accountwatch: set[FindingKey], peer: set[FindingKey]) -> bool:
     """Print how the two sets of finding keys differ; True when they are equal."""
     for detector in SPELL_DETECTORS:
@@ -176,8 +223,14 @@ def main() -> None:
         return
     equal = True
     for name, peer in peers.items():
-        equal &= compare_findings(name, lake_finding_keys(args.root / f"lake-{name}"), peer.finding_keys())
-    print("findings: the peer's dormant and quota findings equal accountwatch's" if equal else "findings: MISMATCH")
+        lake_dir = args.root / f"lake-{name}"
+        equal &= compare_findings(name, lake_finding_keys(lake_dir), peer.finding_keys())
+        equal &= compare_baselines(name, lake_spike_baselines(lake_dir), peer.follower_baselines())
+    print(
+        "findings: the peer's dormant and quota findings and spike baselines equal accountwatch's"
+        if equal
+        else "findings: MISMATCH"
+    )
     if not equal:
         sys.exit(1)
 

@@ -817,6 +817,13 @@ class Peer:
         ).fetchall()
         return {(detector, day, account) for detector, day, account in rows}
 
+    def follower_baselines(self) -> dict[tuple[date, str], tuple[int, int, float | None, float | None]]:
+        """(run_date, account_id) -> (follows, baseline days, median follows, MAD of follows)."""
+        rows = self.db.execute(
+            "SELECT run_date, account_id, follows, baseline_days, median_follows, mad_follows FROM follower_baselines"
+        ).fetchall()
+        return {(day, account): tuple(values) for day, account, *values in rows}
+
     def quarantine_reasons(self) -> dict[tuple[str, str], int]:
         """(table, reason) -> quarantined rows."""
         rows = self.db.execute("SELECT table_name, reason, count(*) FROM quarantine GROUP BY ALL").fetchall()
