@@ -312,12 +312,38 @@ class Peer:
             f"INSERT INTO raw_{table.name} SELECT {values}, false, {file_name}, ordinality, {ingest} "
             f"FROM read_csv({file_name}, header = true, delim = ',', quote = '\"', escape = '\"', "
             f"columns = {column_types}, auto_detect = false, ignore_errors = true, store_rejects = true, "
-            "null_padding = false) WITH ORDINALITY"
+            "rejects_table = 'csv_rejects', rejects_scan = 'csv_reject_scans', null_padding = false) "
+            "WITH ORDINALITY"
+        )
+        rejected = sorted(line - 1 for (line,) in self.db.execute("SELECT DISTINCT line FROM csv_rejects").fetchall())
+        self.db.execute("DROP TABLE IF EXISTS csv_rejects; DROP TABLE IF EXISTS csv_reject_scans")
+        if rejected:
+            self._number_around(table, path, day, rejected)
+
+    def _number_around(self, table: LandingTable, path: Path, day: date, rejected: list[int]) -> None:
+        """Add the file's rejected rows and number its loaded rows around them."""
+        # The reader gives a rejected row's line, not its row: exact unless a quoted value spans lines before it.
+        file_name, ingest = _quoted(str(path)), f"DATE '{day.isoformat()}'"
+        (loaded,) = self.db.execute(
+            f"SELECT count(*) FROM raw_{table.name} WHERE source_file = {file_name} AND NOT malformed"
+        ).fetchone() or (0,)
+        skipped = set(rejected)
+        free: list[int] = []
+        number = 0
+        while len(free) < loaded:
+            number += 1
+            if number not in skipped:
+                free.append(number)
+        self.db.execute("CREATE OR REPLACE TEMP TABLE csv_numbers (ordinality BIGINT, source_row BIGINT)")
+        self.db.executemany("INSERT INTO csv_numbers VALUES (?, ?)", list(enumerate(free, start=1)))
+        self.db.execute(
+            f"UPDATE raw_{table.name} r SET source_row = n.source_row FROM csv_numbers n "
+            f"WHERE r.source_file = {file_name} AND r.ingest_date = {ingest} AND r.source_row = n.ordinality"
         )
         nulls = ", ".join("NULL" for _ in table.columns)
-        self.db.execute(
-            f"INSERT INTO raw_{table.name} SELECT DISTINCT {nulls}, true, {file_name}, line - 1, {ingest} "
-            "FROM reject_errors"
+        self.db.executemany(
+            f"INSERT INTO raw_{table.name} SELECT {nulls}, true, {file_name}, ?, {ingest}",
+            [(row,) for row in rejected],
         )
 
     def _read_parquet(self, table: LandingTable, path: Path, day: date) -> None:

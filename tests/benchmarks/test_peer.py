@@ -98,6 +98,40 @@ def test_peer_quarantine_names_the_file_row_and_column(tmp_path):
     assert rows == [(str(path.absolute()), 2, "unparseable_timestamp", "event_ts")]
 
 
+def test_peer_quarantines_a_csv_row_with_too_many_fields_and_keeps_counting_rows(tmp_path):
+    stamp = "2026-03-10T09:00:00+08:00"
+    first = write_csv(
+        tmp_path,
+        "engagement",
+        DAY,
+        ENGAGEMENT_HEADER,
+        [["e1", "pa_1", "u_1", "read", stamp, "1"], ["e2", "pa_1", "u_1", "read", stamp, "1", "extra"]]
+        + [["e3", "pa_1", "u_1", "read", stamp, "1"]],
+        name="a.csv",
+    )
+    second = write_csv(
+        tmp_path, "engagement", DAY, ENGAGEMENT_HEADER, [["e4", "pa_1", "u_1", "read", stamp, "1"]], name="b.csv"
+    )
+    write_jsonl(
+        tmp_path,
+        "subscriptions",
+        DAY,
+        [{"event_id": "s1", "account_id": "pa_1", "user_id": "u_1", "action": "follow", "event_ts": stamp}],
+    )
+    peer = Peer(tmp_path, Settings(max_quarantine_share=1.0))
+
+    peer.ingest(DAY, DAY)
+
+    quarantined = peer.db.execute("SELECT source_file, source_row, reason FROM quarantine").fetchall()
+    loaded = peer.db.execute("SELECT event_id, source_file, source_row FROM engagement ORDER BY event_id").fetchall()
+    assert quarantined == [(str(first.absolute()), 2, "malformed_record")]
+    assert loaded == [
+        ("e1", str(first.absolute()), 1),
+        ("e3", str(first.absolute()), 3),
+        ("e4", str(second.absolute()), 1),
+    ]
+
+
 def test_peer_refuses_a_day_above_the_quarantine_share_and_writes_nothing(tmp_path):
     stamp = "2026-03-10T09:00:00+08:00"
     write_csv(
