@@ -22,6 +22,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import duckdb
+import pyarrow.parquet as pq
 
 from accountwatch.jobs.core.config import Settings
 from accountwatch.jobs.core.pii import PHONE_PATTERN
@@ -120,6 +121,18 @@ def landing_files(landing: Path, table: str, day: date) -> list[tuple[Path, str]
             raise PeerError(f"{path}: unknown file type {path.suffix!r} (expected .csv, .jsonl or .parquet)")
         found.append((path, file_format))
     return found
+
+
+def _csv_header(path: Path) -> tuple[str, ...]:
+    """The CSV file's column names; fails naming a file that is not UTF-8 or has no header row."""
+    try:
+        with path.open(newline="", encoding="utf-8-sig") as handle:
+            header = next(csv.reader(handle), None)
+    except UnicodeDecodeError as error:
+        raise PeerError(f"{path}: not UTF-8 text ({error.reason} at byte {error.start})") from error
+    if not header:
+        raise PeerError(f"{path}: CSV file has no header row")
+    return tuple(name.strip() for name in header)
 
 
 def _quoted(text: str) -> str:
@@ -278,52 +291,76 @@ class Peer:
     def _read_raw(self, table: LandingTable, files: list[tuple[Path, str, date]]) -> None:
         """raw_<table>: every landed row as strings, with malformed, source_file, source_row and ingest_date."""
         columns = ", ".join(f"{name} VARCHAR" for name in table.columns)
-        raw = f"raw_{table.name}"
         self.db.execute(
-            f"CREATE OR REPLACE TEMP TABLE {raw} ({columns}, malformed BOOLEAN, source_file VARCHAR, "
+            f"CREATE OR REPLACE TEMP TABLE raw_{table.name} ({columns}, malformed BOOLEAN, source_file VARCHAR, "
             "source_row BIGINT, ingest_date DATE)"
         )
+        self.db.execute("CREATE OR REPLACE TEMP TABLE file_days (filename VARCHAR, ingest_date DATE)")
+        if files:
+            self.db.executemany("INSERT INTO file_days VALUES (?, ?)", [(str(path), day) for path, _, day in files])
+        # Files of one layout are read in one scan: the per-file cost would otherwise dominate a backfill.
+        csv_groups: dict[tuple[str, ...], list[Path]] = {}
+        parquet_groups: dict[tuple[str, ...], list[Path]] = {}
+        for path, file_format, _ in files:
+            if file_format == "csv":
+                csv_groups.setdefault(_csv_header(path), []).append(path)
+            elif file_format == "parquet":
+                try:
+                    schema = pq.read_schema(path)
+                except (OSError, ValueError) as error:
+                    raise PeerError(f"{path}: cannot be read ({error})") from error
+                parquet_groups.setdefault(
+                    tuple(f"{name}:{schema.field(name).type}" for name in schema.names), []
+                ).append(path)
+        for header, paths in csv_groups.items():
+            self._read_csv(table, list(header), paths)
+        for paths in parquet_groups.values():
+            self._read_parquet(table, paths)
         jsonl = [(path, day) for path, file_format, day in files if file_format == "jsonl"]
-        for path, file_format, day in files:
-            try:
-                if file_format == "csv":
-                    self._read_csv(table, path, day)
-                elif file_format == "parquet":
-                    self._read_parquet(table, path, day)
-            except duckdb.Error as error:
-                raise PeerError(f"{path}: cannot be read ({error})") from error
         if jsonl:
             self._read_jsonl(table, jsonl)
 
-    def _read_csv(self, table: LandingTable, path: Path, day: date) -> None:
-        try:
-            with path.open(newline="", encoding="utf-8-sig") as handle:
-                header = next(csv.reader(handle), None)
-        except UnicodeDecodeError as error:
-            raise PeerError(f"{path}: not UTF-8 text ({error.reason} at byte {error.start})") from error
-        if not header:
-            raise PeerError(f"{path}: CSV file has no header row")
-        names = [name.strip() for name in header]
+    def _failing(self, paths: list[Path], error: duckdb.Error) -> PeerError:
+        name = str(paths[0]) if len(paths) == 1 else f"one of {len(paths)} files from {paths[0]}"
+        return PeerError(f"{name}: cannot be read ({error})")
+
+    def _read_csv(self, table: LandingTable, names: list[str], paths: list[Path]) -> None:
         column_types = "{" + ", ".join(f"{_quoted(name)}: 'VARCHAR'" for name in names) + "}"
         values = ", ".join(f'"{name}"' if name in names else "NULL" for name in table.columns)
-        file_name, ingest = _quoted(str(path)), f"DATE '{day.isoformat()}'"
+        file_list = "[" + ", ".join(_quoted(str(path)) for path in paths) + "]"
         # A row with too few or too many fields is a malformed record; the reader sets it aside with its line.
-        self.db.execute(
-            f"INSERT INTO raw_{table.name} SELECT {values}, false, {file_name}, ordinality, {ingest} "
-            f"FROM read_csv({file_name}, header = true, delim = ',', quote = '\"', escape = '\"', "
-            f"columns = {column_types}, auto_detect = false, ignore_errors = true, store_rejects = true, "
-            "rejects_table = 'csv_rejects', rejects_scan = 'csv_reject_scans', null_padding = false) "
-            "WITH ORDINALITY"
-        )
-        rejected = sorted(line - 1 for (line,) in self.db.execute("SELECT DISTINCT line FROM csv_rejects").fetchall())
-        self.db.execute("DROP TABLE IF EXISTS csv_rejects; DROP TABLE IF EXISTS csv_reject_scans")
-        if rejected:
-            self._number_around(table, path, day, rejected)
+        try:
+            self.db.execute(
+                f"""
+                INSERT INTO raw_{table.name}
+                SELECT {values}, false, filename,
+                       ordinality - min(ordinality) OVER (PARTITION BY filename) + 1, d.ingest_date
+                FROM read_csv({file_list}, header = true, delim = ',', quote = '"', escape = '"',
+                              columns = {column_types}, auto_detect = false, ignore_errors = true,
+                              store_rejects = true, rejects_table = 'csv_rejects',
+                              rejects_scan = 'csv_reject_scans', null_padding = false, filename = true)
+                     WITH ORDINALITY
+                JOIN file_days d USING (filename)
+                """
+            )
+            rejects = self.db.execute(
+                "SELECT DISTINCT s.file_path, e.line FROM csv_rejects e "
+                "JOIN csv_reject_scans s USING (scan_id, file_id) ORDER BY ALL"
+            ).fetchall()
+        except duckdb.Error as error:
+            raise self._failing(paths, error) from error
+        finally:
+            self.db.execute("DROP TABLE IF EXISTS csv_rejects; DROP TABLE IF EXISTS csv_reject_scans")
+        rejected: dict[str, list[int]] = {}
+        for file_path, line in rejects:
+            rejected.setdefault(file_path, []).append(line - 1)
+        for file_path, rows in rejected.items():
+            self._number_around(table, file_path, rows)
 
-    def _number_around(self, table: LandingTable, path: Path, day: date, rejected: list[int]) -> None:
+    def _number_around(self, table: LandingTable, path: str, rejected: list[int]) -> None:
         """Add the file's rejected rows and number its loaded rows around them."""
         # The reader gives a rejected row's line, not its row: exact unless a quoted value spans lines before it.
-        file_name, ingest = _quoted(str(path)), f"DATE '{day.isoformat()}'"
+        file_name = _quoted(path)
         (loaded,) = self.db.execute(
             f"SELECT count(*) FROM raw_{table.name} WHERE source_file = {file_name} AND NOT malformed"
         ).fetchone() or (0,)
@@ -338,40 +375,43 @@ class Peer:
         self.db.executemany("INSERT INTO csv_numbers VALUES (?, ?)", list(enumerate(free, start=1)))
         self.db.execute(
             f"UPDATE raw_{table.name} r SET source_row = n.source_row FROM csv_numbers n "
-            f"WHERE r.source_file = {file_name} AND r.ingest_date = {ingest} AND r.source_row = n.ordinality"
+            f"WHERE r.source_file = {file_name} AND r.source_row = n.ordinality"
         )
         nulls = ", ".join("NULL" for _ in table.columns)
         self.db.executemany(
-            f"INSERT INTO raw_{table.name} SELECT {nulls}, true, {file_name}, ?, {ingest}",
+            f"INSERT INTO raw_{table.name} SELECT {nulls}, true, {file_name}, ?, ingest_date "
+            f"FROM file_days WHERE filename = {file_name}",
             [(row,) for row in rejected],
         )
 
-    def _read_parquet(self, table: LandingTable, path: Path, day: date) -> None:
-        file_name = _quoted(str(path))
-        layout = dict(
+    def _read_parquet(self, table: LandingTable, paths: list[Path]) -> None:
+        file_list = "[" + ", ".join(_quoted(str(path)) for path in paths) + "]"
+        try:
+            layout = dict(
+                self.db.execute(
+                    f"SELECT column_name, column_type FROM (DESCRIBE FROM read_parquet({_quoted(str(paths[0]))}))"
+                ).fetchall()
+            )
+            values = []
+            for name in table.columns:
+                kind = layout.get(name)
+                if kind is None:
+                    values.append("NULL")
+                elif kind.startswith("TIMESTAMP_NS") or kind in ("TIMESTAMP_MS", "TIMESTAMP_S"):
+                    # A timestamp without zone is platform wall time, as a string without offset is.
+                    values.append(f'CAST(CAST("{name}" AS TIMESTAMP) AS VARCHAR)')
+                else:
+                    values.append(f'CAST("{name}" AS VARCHAR)')
             self.db.execute(
-                f"SELECT column_name, column_type FROM (DESCRIBE FROM read_parquet({file_name}))"
-            ).fetchall()
-        )
-        values = []
-        for name in table.columns:
-            kind = layout.get(name)
-            if kind is None:
-                values.append("NULL")
-            elif kind.startswith("TIMESTAMP_NS") or kind in ("TIMESTAMP_MS", "TIMESTAMP_S"):
-                # A timestamp without zone is platform wall time, as a string without offset is.
-                values.append(f'CAST(CAST("{name}" AS TIMESTAMP) AS VARCHAR)')
-            else:
-                values.append(f'CAST("{name}" AS VARCHAR)')
-        self.db.execute(
-            f"INSERT INTO raw_{table.name} SELECT {', '.join(values)}, false, {file_name}, file_row_number + 1, "
-            f"DATE '{day.isoformat()}' FROM read_parquet({file_name}, file_row_number = true)"
-        )
+                f"INSERT INTO raw_{table.name} SELECT {', '.join(values)}, false, filename, file_row_number + 1, "
+                f"d.ingest_date FROM read_parquet({file_list}, file_row_number = true, filename = true) "
+                "JOIN file_days d USING (filename)"
+            )
+        except duckdb.Error as error:
+            raise self._failing(paths, error) from error
 
     def _read_jsonl(self, table: LandingTable, files: list[tuple[Path, date]]) -> None:
         """JSON Lines line by line: a line holding one object is a row, any other non-blank line a malformed one."""
-        self.db.execute("CREATE OR REPLACE TEMP TABLE jsonl_days (filename VARCHAR, ingest_date DATE)")
-        self.db.executemany("INSERT INTO jsonl_days VALUES (?, ?)", [(str(path), day) for path, day in files])
         paths = "[" + ", ".join(_quoted(str(path)) for path, _ in files) + "]"
         json_paths = "[" + ", ".join(_quoted(f"$.{name}") for name in table.columns) + "]"
         fields = ", ".join(
@@ -400,7 +440,7 @@ class Peer:
                 )
                 SELECT {fields}, NOT is_object, filename, line_no, d.ingest_date
                 FROM (SELECT *, CASE WHEN is_object THEN json_extract_string(line, {json_paths}) END AS fields
-                      FROM judged) JOIN jsonl_days d USING (filename)
+                      FROM judged) JOIN file_days d USING (filename)
                 """
             )
         except duckdb.Error as error:
