@@ -20,7 +20,8 @@ from datetime import date, timedelta
 from functools import partial
 from pathlib import Path
 
-from accountwatch.benchmarks.peer import SPELL_DETECTORS, Peer
+from accountwatch.benchmarks.peer import Peer
+from accountwatch.benchmarks.peer_detect import SPELL_DETECTORS
 from accountwatch.jobs.core.config import load_settings
 from accountwatch.jobs.core.pii import PII_KEY_VARIABLE, local_demo_key
 from accountwatch.synthetic import PlantedTruth, PlatformSize, generate_platform

@@ -8,7 +8,8 @@ from datetime import date, timedelta
 import pandas as pd
 import pytest
 
-from accountwatch.benchmarks.peer import DORMANT, QUOTA, Peer, PeerError
+from accountwatch.benchmarks.peer import Peer, PeerError
+from accountwatch.benchmarks.peer_detect import DORMANT, QUOTA
 from accountwatch.jobs.core.config import Settings
 from tests.landing_files import (
     ACCOUNT_HEADER,
