@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -8,6 +9,7 @@ import pytest
 from chispa import assert_df_equality
 from pyspark.sql import functions as F
 
+from accountwatch.jobs.core.config import Settings
 from accountwatch.jobs.core.lake import TABLES as LAKE_TABLES
 from accountwatch.jobs.core.lake import Lake
 from accountwatch.jobs.detectors.run import detect_range
@@ -19,13 +21,17 @@ KEY = b"unit-test-key-0123456789"
 # dq_results logs each ingest range: a rerun of one day after a backfill adds that day's own results.
 ALL_TABLES = tuple(sorted(name for name in LAKE_TABLES if name != "dq_results"))
 START = date(2026, 1, 1)
-END = date(2026, 7, 10)
-# The first day whose six calendar months (2026-01-02 to 2026-07-01) are all loaded.
-FIRST_COVERED = date(2026, 7, 1)
+END = date(2026, 2, 10)
+# The crafted platform judges dormancy over one calendar month instead of six: the same calendar arithmetic on a
+# 41-day platform instead of a 191-day one.
+DORMANT_MONTHS = 1
+# The first day whose calendar month is all loaded: one month before 2026-01-31 is 2025-12-31, so the month
+# judged is 2026-01-01 to 2026-01-31.
+FIRST_COVERED = date(2026, 1, 31)
 
 
 ACTIVE = ("pa_busy", "pa_q1", "pa_q2", "pa_q3", "pa_q4", "pa_t1", "pa_t2", "pa_t3")
-LATE = {"pa_t3": date(2026, 7, 8), "pa_q4": date(2026, 7, 10)}
+LATE = {"pa_t3": date(2026, 2, 8), "pa_q4": date(2026, 2, 10)}
 
 
 def build_platform(landing: Path) -> None:
@@ -54,28 +60,28 @@ def build_platform(landing: Path) -> None:
     ]
     changes = {
         START: snapshot,
-        # s_t goes over its limit on 2026-07-08; s_q closes two accounts on 2026-07-09, so its next one fits.
-        date(2026, 7, 8): [
-            account("pa_t3", subject_id="s_t", registered_at="2026-07-08 11:00:00", updated_at="2026-07-08 11:00:00")
+        # s_t goes over its limit on 2026-02-08; s_q closes two accounts on 2026-02-09, so its next one fits.
+        date(2026, 2, 8): [
+            account("pa_t3", subject_id="s_t", registered_at="2026-02-08 11:00:00", updated_at="2026-02-08 11:00:00")
         ],
-        date(2026, 7, 9): [
+        date(2026, 2, 9): [
             account(
                 "pa_q1",
                 subject_id="s_q",
                 status="closed",
                 registered_at="2024-02-01 10:00:00",
-                updated_at="2026-07-09 09:00:00",
+                updated_at="2026-02-09 09:00:00",
             ),
             account(
                 "pa_q2",
                 subject_id="s_q",
                 status="closed",
                 registered_at="2024-03-01 10:00:00",
-                updated_at="2026-07-09 09:00:00",
+                updated_at="2026-02-09 09:00:00",
             ),
         ],
-        date(2026, 7, 10): [
-            account("pa_q4", subject_id="s_q", registered_at="2026-07-10 08:00:00", updated_at="2026-07-10 08:00:00")
+        date(2026, 2, 10): [
+            account("pa_q4", subject_id="s_q", registered_at="2026-02-10 08:00:00", updated_at="2026-02-10 08:00:00")
         ],
     }
     for day in days_between(START, END):
@@ -102,11 +108,11 @@ def build_platform(landing: Path) -> None:
             for name in ACTIVE
             if name not in LATE or day >= LATE[name]
         ]
-        # pa_fades publishes last on 2026-01-08 09:00: its cutoff passes that on 2026-07-08.
+        # pa_fades publishes last on 2026-01-08 09:00: its cutoff passes that on 2026-02-08.
         if day <= date(2026, 1, 8):
             events.append([f"fades-{day}", "pa_fades", "op", "publish", stamp, ""])
-        # pa_returns is silent (dormant on the first covered day), logs in on 2026-07-05, then is silent again.
-        if day == date(2026, 7, 5):
+        # pa_returns is silent (dormant on the first covered day), logs in on 2026-02-05, then is silent again.
+        if day == date(2026, 2, 5):
             events.append([f"returns-{day}", "pa_returns", "op", "login", stamp, ""])
         write_csv(landing, "engagement", day, ENGAGEMENT_HEADER, events)
 
@@ -127,7 +133,13 @@ def flagged(lake: Lake, detector: str) -> dict[str, list[str]]:
 
 
 @pytest.fixture(scope="module")
-def backfilled(spark, settings, platform, tmp_path_factory) -> Lake:
+def crafted_settings(settings) -> Settings:
+    return replace(settings, dormant_months=DORMANT_MONTHS)
+
+
+@pytest.fixture(scope="module")
+def backfilled(spark, crafted_settings, platform, tmp_path_factory) -> Lake:
+    settings = crafted_settings
     lake = Lake(spark, tmp_path_factory.mktemp("bulk") / "lake", settings)
     ingest_range(lake, platform, START, END, settings, KEY)
     detect_range(lake, START, END, settings, from_current_state=False)
@@ -142,22 +154,23 @@ def test_dormant_flags_nothing_while_history_is_short_then_every_dormant_account
     assert "history too short" in runs[FIRST_COVERED - timedelta(days=1)]["message"]
     assert runs[FIRST_COVERED]["status"] == "ok"
     assert flagged(backfilled, "dormant_account") == {
-        "pa_silent": ["2026-07-01"],
-        "pa_returns": ["2026-07-01"],
-        "pa_fades": ["2026-07-08"],
+        "pa_silent": ["2026-01-31"],
+        "pa_returns": ["2026-01-31"],
+        "pa_fades": ["2026-02-08"],
     }
 
 
 def test_quota_flags_on_first_day_and_again_only_for_new_overruns(backfilled):
-    assert flagged(backfilled, "quota_overrun") == {"pa_q3": ["2026-01-01"], "pa_t3": ["2026-07-08"]}
+    assert flagged(backfilled, "quota_overrun") == {"pa_q3": ["2026-01-01"], "pa_t3": ["2026-02-08"]}
     evidence = json.loads(backfilled.read("findings").where("account_id = 'pa_t3'").collect()[0]["evidence"])
     assert [entry["account_id"] for entry in evidence["live_accounts"]] == ["pa_t1", "pa_t2", "pa_t3"]
     assert evidence["limit"] == 2 and evidence["subject_id"] == "s_t"
 
 
-def test_backfill_gives_the_same_findings_as_nightly_runs(spark, settings, platform, backfilled, tmp_path):
+def test_backfill_gives_the_same_findings_as_nightly_runs(spark, crafted_settings, platform, backfilled, tmp_path):
+    settings = crafted_settings
     lake = Lake(spark, tmp_path / "lake", settings)
-    before_nightly = date(2026, 7, 7)
+    before_nightly = date(2026, 2, 7)
     ingest_range(lake, platform, START, before_nightly, settings, KEY)
     detect_range(lake, START, before_nightly, settings, from_current_state=False)
     for day in days_between(before_nightly + timedelta(days=1), END):
@@ -169,7 +182,8 @@ def test_backfill_gives_the_same_findings_as_nightly_runs(spark, settings, platf
     )
 
 
-def test_rerunning_the_nightly_day_leaves_every_table_identical(spark, settings, platform, backfilled):
+def test_rerunning_the_nightly_day_leaves_every_table_identical(spark, crafted_settings, platform, backfilled):
+    settings = crafted_settings
     before = {name: backfilled.read(name).cache() for name in ALL_TABLES}
     for frame in before.values():
         frame.count()
