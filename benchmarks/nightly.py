@@ -1,6 +1,9 @@
 """Time the bulk backfill and one nightly run with 60 and with 240 days of history loaded.
 
 python -m accountwatch.benchmarks.nightly [--size bench] [--seed 5] [--root data/bench] [--skip-full]
+
+Each nightly run's breakdown (per stage: seconds, Spark jobs, Delta commits) is printed after it and kept in the
+results under `<label>_stages`.
 """
 
 from __future__ import annotations
@@ -14,15 +17,20 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from accountwatch.flows.pipeline import backfill, nightly
+from accountwatch.jobs.core import timing
 from accountwatch.jobs.core.pii import PII_KEY_VARIABLE, local_demo_key
 from accountwatch.synthetic import PlantedTruth, PlatformSize, generate_platform
 
 
 def _timed(label: str, results: dict, action) -> None:
+    timing.reset()
     started = time.monotonic()
     action()
     results[label] = round(time.monotonic() - started, 1)
     print(f"{label}: {results[label]} s", flush=True)
+    if label.startswith("nightly"):
+        results[f"{label}_stages"] = timing.as_rows()
+        print(timing.as_text(), flush=True)
 
 
 def main() -> None:
@@ -33,6 +41,7 @@ def main() -> None:
     parser.add_argument("--root", type=Path, default=Path("data/bench"))
     parser.add_argument("--skip-full", action="store_true", help="skip the full backfill")
     args = parser.parse_args()
+    timing.enable()
     size = PlatformSize.named(args.size)
     landing = args.root / "landing"
     truth_file = landing / "truth.json"

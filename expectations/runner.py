@@ -11,6 +11,8 @@ from typing import Any
 
 from pyspark.sql import DataFrame
 
+from accountwatch.jobs.core import timing
+
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 
 import great_expectations as gx  # noqa: E402  - reads the analytics switch at import
@@ -81,12 +83,13 @@ def _validation(table: str) -> Any:
 def validate(table: str, rows: DataFrame) -> QualityOutcome:
     """Validate `rows` against the suite in `expectations/<table>.py` (after its `prepare`, when it has one)."""
     suite_module = importlib.import_module(f"accountwatch.expectations.{table}")
-    prepared = suite_module.prepare(rows).persist() if hasattr(suite_module, "prepare") else rows
-    try:
-        result = _validation(table).run(batch_parameters={"dataframe": prepared})
-    finally:
-        if prepared is not rows:
-            prepared.unpersist()
+    with timing.stage(f"GX suite {table}"):
+        prepared = suite_module.prepare(rows).persist() if hasattr(suite_module, "prepare") else rows
+        try:
+            result = _validation(table).run(batch_parameters={"dataframe": prepared})
+        finally:
+            if prepared is not rows:
+                prepared.unpersist()
     outcome = QualityOutcome(table)
     for item in result.results:
         details = item.result or {}

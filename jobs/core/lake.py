@@ -17,6 +17,7 @@ from delta.tables import DeltaTable
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql.types import StructType
 
+from accountwatch.jobs.core import timing
 from accountwatch.jobs.core.config import Settings
 from accountwatch.schemas import accounts, events, findings, operations, standing
 
@@ -176,12 +177,13 @@ class Lake:
         """The table's rows (at `version`, or the pinned or current one), or an empty frame when never written."""
         if version is None:
             version = self._pins.get(name)
-        if version is None and not self.exists(name):
-            return self.spark.createDataFrame([], TABLES[name].schema)
-        reader = self.spark.read.format("delta")
-        if version is not None:
-            reader = reader.option("versionAsOf", version)
-        return reader.load(self.path(name))
+        with timing.stage(f"delta read {name}"):
+            if version is None and not self.exists(name):
+                return self.spark.createDataFrame([], TABLES[name].schema)
+            reader = self.spark.read.format("delta")
+            if version is not None:
+                reader = reader.option("versionAsOf", version)
+            return reader.load(self.path(name))
 
     @contextmanager
     def pinned(self, names: Sequence[str]) -> Iterator[dict[str, int]]:
@@ -226,7 +228,8 @@ class Lake:
         """Atomically replace the rows matching `predicate` with `rows` (one commit)."""
         self.ensure(name)
         fault_point("replace", name, "before")
-        with self.naming_missing_files():
+        timing.delta_commit()
+        with timing.stage(f"delta replace {name}"), self.naming_missing_files():
             (
                 rows.select(*[field.name for field in TABLES[name].schema])
                 .write.format("delta")
@@ -266,6 +269,7 @@ class Lake:
         if delete_unmatched_where:
             merge = merge.whenNotMatchedBySourceDelete(condition=delete_unmatched_where.replace("{t}", "target"))
         fault_point("upsert", name, "before")
-        with self.naming_missing_files():
+        timing.delta_commit()
+        with timing.stage(f"delta merge {name}"), self.naming_missing_files():
             merge.execute()
         fault_point("upsert", name, "after")

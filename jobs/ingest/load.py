@@ -10,6 +10,7 @@ from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 
 from accountwatch.expectations import runner as quality
+from accountwatch.jobs.core import timing
 from accountwatch.jobs.core.config import Settings
 from accountwatch.jobs.core.lake import TABLES, Lake, between
 from accountwatch.jobs.core.pii import PHONE_PATTERN, check_pii_key, masked_phones, phone_block, phone_pseudonym
@@ -395,10 +396,11 @@ def ingest_range(  # noqa: C901 - one pass per table: judge, count, quarantine; 
     try:
         for table in (ACCOUNTS, SUBSCRIPTIONS, ENGAGEMENT):
             say(f"reading {table.name}")
-            files = _files_for(landing, table, days)
+            with timing.stage(f"ingest {table.name}: list and read landing files"):
+                files = _files_for(landing, table, days)
+                raw = read_landing(spark, table, files)
             load = TableLoad(table.name, files=len(files))
             report.tables[table.name] = load
-            raw = read_landing(spark, table, files)
             if raw is None:
                 loaded_days += [(table.name, day, 0, 0, 0, 0) for day in days]
                 continue
@@ -407,17 +409,19 @@ def ingest_range(  # noqa: C901 - one pass per table: judge, count, quarantine; 
                 judged = judged.withColumn("phone_pseudonym", phone_pseudonym(F.col("phone"), pii_key)).withColumn(
                     "phone_block", phone_block(F.col("phone"))
                 )
-            others = _loaded_elsewhere(lake, table, judged, start, end, settings.max_late_days)
+            with timing.stage(f"ingest {table.name}: rows loaded from other days (re-delivery check)"):
+                others = _loaded_elsewhere(lake, table, judged, start, end, settings.max_late_days)
             judged = judged.transform(flag_redelivered(table, others))
             judged = judged.persist()
             cached.append(judged)
-            summary = (
-                judged.groupBy(
-                    "ingest_date", "redelivered", F.split(F.get(F.col("problems"), 0), ":")[0].alias("reason")
+            with timing.stage(f"ingest {table.name}: judge, flag re-deliveries, count per reason"):
+                summary = (
+                    judged.groupBy(
+                        "ingest_date", "redelivered", F.split(F.get(F.col("problems"), 0), ":")[0].alias("reason")
+                    )
+                    .count()
+                    .collect()
                 )
-                .count()
-                .collect()
-            )
             landed: dict[date, int] = {day: 0 for day in days}
             again: dict[date, int] = {day: 0 for day in days}
             reasons: dict[date, dict[str, int]] = {}
@@ -448,13 +452,15 @@ def ingest_range(  # noqa: C901 - one pass per table: judge, count, quarantine; 
             raise QuarantineThresholdError("; ".join(breaches))
         say("validating with Great Expectations")
         quality_rows = []
-        for name, rows in accepted.items():
-            outcome = quality.validate(name, rows)
-            quality_rows += outcome.rows(start, end)
-            report.quality_failures += outcome.failures
+        with timing.stage("ingest: Great Expectations suites"):
+            for name, rows in accepted.items():
+                outcome = quality.validate(name, rows)
+                quality_rows += outcome.rows(start, end)
+                report.quality_failures += outcome.failures
         if report.quality_failures:
             raise quality.DataQualityError("; ".join(report.quality_failures))
-        _write(lake, start, end, accepted, quarantined, loaded_days, quality_rows, settings, say)
+        with timing.stage("ingest: Delta writes"):
+            _write(lake, start, end, accepted, quarantined, loaded_days, quality_rows, settings, say)
     except Exception as error:
         # Spark reads lazily: a lake data file that vanished surfaces at whichever action first needs it.
         missing = lake.missing_file(error)
