@@ -228,8 +228,8 @@ class Lake:
         """Atomically replace the rows matching `predicate` with `rows` (one commit)."""
         self.ensure(name)
         fault_point("replace", name, "before")
-        timing.delta_commit()
         with timing.stage(f"delta replace {name}"), self.naming_missing_files():
+            timing.delta_commit()
             (
                 rows.select(*[field.name for field in TABLES[name].schema])
                 .write.format("delta")
@@ -269,7 +269,7 @@ class Lake:
         if delete_unmatched_where:
             merge = merge.whenNotMatchedBySourceDelete(condition=delete_unmatched_where.replace("{t}", "target"))
         fault_point("upsert", name, "before")
-        timing.delta_commit()
         with timing.stage(f"delta merge {name}"), self.naming_missing_files():
+            timing.delta_commit()
             merge.execute()
         fault_point("upsert", name, "after")
