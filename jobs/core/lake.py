@@ -14,7 +14,8 @@ from pathlib import Path
 from urllib.parse import unquote
 
 from delta.tables import DeltaTable
-from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import Column, DataFrame, SparkSession
+from pyspark.sql import functions as F
 from pyspark.sql.types import StructType
 
 from accountwatch.jobs.core import timing
@@ -102,6 +103,30 @@ class LakeError(RuntimeError):
     """A lake table that cannot be read as its Delta log says; the message names the table and the file."""
 
 
+# Up to this many rows, `local_rows` plans them as literals; more go through createDataFrame.
+LITERAL_ROWS = 256
+
+
+def local_rows(spark: SparkSession, rows: Sequence[Sequence[object]], schema: StructType) -> DataFrame:
+    """A few driver-side rows (tuples in `schema`'s order) as a DataFrame that Spark plans without Python workers.
+
+    createDataFrame ships the rows as a Python RDD, so every job that reads them starts Python worker
+    processes (pyspark.daemon); the run's small frames (loaded days, data-quality results, run records,
+    blacklist entries) are literals instead. Many rows would make too large a plan: those keep createDataFrame.
+    """
+    if len(rows) > LITERAL_ROWS:
+        return spark.createDataFrame(list(rows), schema)
+    if not rows:
+        return spark.range(0).select(*[F.lit(None).cast(field.dataType).alias(field.name) for field in schema])
+
+    def as_struct(row: Sequence[object]) -> Column:
+        values = zip(row, schema.fields, strict=True)
+        return F.struct(*[F.lit(value).cast(field.dataType).alias(field.name) for value, field in values])
+
+    literals = spark.range(1).select(F.inline(F.array(*[as_struct(row) for row in rows])))
+    return literals.select(*[F.col(field.name).cast(field.dataType) for field in schema])
+
+
 def between(column: str, start: date, end: date) -> str:
     """A SQL predicate for start <= column <= end (Delta's replaceWhere cannot take BETWEEN on a partition column)."""
     return f"{column} >= DATE'{start.isoformat()}' AND {column} <= DATE'{end.isoformat()}'"
@@ -179,7 +204,7 @@ class Lake:
             version = self._pins.get(name)
         with timing.stage(f"delta read {name}"):
             if version is None and not self.exists(name):
-                return self.spark.createDataFrame([], TABLES[name].schema)
+                return local_rows(self.spark, [], TABLES[name].schema)
             reader = self.spark.read.format("delta")
             if version is not None:
                 reader = reader.option("versionAsOf", version)

@@ -10,16 +10,25 @@ from functools import reduce
 
 from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
+from pyspark.sql.types import DateType, StringType, StructField, StructType
 
 from accountwatch.jobs.core import timing
 from accountwatch.jobs.core.config import Settings
-from accountwatch.jobs.core.lake import SOURCE_TABLES, TABLES, Lake, between
+from accountwatch.jobs.core.lake import SOURCE_TABLES, TABLES, Lake, between, local_rows
 from accountwatch.jobs.detectors import registry
 from accountwatch.jobs.detectors.base import CANDIDATE_COLUMNS, Detector, RunInputs, SpellRule, TableWrite
 from accountwatch.jobs.detectors.shaping import as_findings, new_in_condition
 from accountwatch.jobs.ingest.landing import days_between
 from accountwatch.jobs.standing.settle import TIERS_RUN, SettleInputs, StandingOutcome, settle
 
+# Per spell detector and judged day, its previous judged day (null when there is none).
+PREVIOUS_JUDGED = StructType(
+    [
+        StructField("detector", StringType()),
+        StructField("run_date", DateType()),
+        StructField("previous_run_date", DateType()),
+    ]
+)
 SNAPSHOT_COLUMNS = ("account_type", "subject_id", "subject_type", "account_name", "registered_at", "status")
 
 
@@ -223,12 +232,12 @@ def _detect_pinned(
         condition_now = (
             reduce(DataFrame.unionByName, condition_rows)
             if condition_rows
-            else spark.createDataFrame([], TABLES["detector_state"].schema)
+            else local_rows(spark, [], TABLES["detector_state"].schema)
         )
 
         with timing.stage("detect: previous judged days (detector_runs)"):
             previous = _previous_judged(lake, outcomes, start)
-        previous_days = spark.createDataFrame(previous, "detector string, run_date date, previous_run_date date")
+        previous_days = local_rows(spark, previous, PREVIOUS_JUDGED)
         prior_days = sorted({p for _, _, p in previous if p is not None and p < start})
         prior_state = lake.read("detector_state").where(F.col("run_date").isin(*prior_days)) if prior_days else None
         condition_all = (
@@ -298,7 +307,7 @@ def _detect_pinned(
             run_rows += [(day, TIERS_RUN, "ok", standing.tier_moves.get(day, 0), "tier rows written") for day in days]
             run_names = ", ".join(f"'{name}'" for name in [*outcomes, TIERS_RUN])
             runs_slice = f"{between('run_date', start, end)} AND detector IN ({run_names})"
-            lake.replace("detector_runs", spark.createDataFrame(run_rows, TABLES["detector_runs"].schema), runs_slice)
+            lake.replace("detector_runs", local_rows(spark, run_rows, TABLES["detector_runs"].schema), runs_slice)
     finally:
         snapshots.unpersist()
     return RunOutcome(outcomes, standing)

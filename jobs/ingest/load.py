@@ -12,7 +12,7 @@ from pyspark.sql import functions as F
 from accountwatch.expectations import runner as quality
 from accountwatch.jobs.core import timing
 from accountwatch.jobs.core.config import Settings
-from accountwatch.jobs.core.lake import TABLES, Lake, between
+from accountwatch.jobs.core.lake import TABLES, Lake, between, local_rows
 from accountwatch.jobs.core.pii import PHONE_PATTERN, check_pii_key, masked_phones, phone_block, phone_pseudonym
 from accountwatch.jobs.ingest.landing import (
     CORRUPT,
@@ -487,7 +487,7 @@ def _write(lake, start, end, accepted, quarantined, loaded_days, quality_rows, s
             update_when="source.updated_at >= target.updated_at",
         )
     else:
-        lake.replace("account_changes", spark.createDataFrame([], TABLES["account_changes"].schema), in_range)
+        lake.replace("account_changes", local_rows(spark, [], TABLES["account_changes"].schema), in_range)
     earliest_event = start - timedelta(days=settings.max_late_days)
     event_window = f"{in_range} AND {between('event_date', earliest_event, end + timedelta(days=1))}"
     for name in ("subscriptions", "engagement"):
@@ -520,13 +520,13 @@ def _write(lake, start, end, accepted, quarantined, loaded_days, quality_rows, s
     lake.replace("quarantine", all_quarantined, in_range)
     lake.replace(
         "dq_results",
-        spark.createDataFrame(quality_rows, TABLES["dq_results"].schema),
+        local_rows(spark, quality_rows, TABLES["dq_results"].schema),
         f"table_name IN ({', '.join(repr(name) for name in accepted)}) "
         f"AND ingest_start = DATE'{start.isoformat()}' AND ingest_end = DATE'{end.isoformat()}'",
     )
     # Written last: a day counts as loaded only once everything else of it is in place.
     lake.upsert(
-        "loaded_days", spark.createDataFrame(loaded_days, TABLES["loaded_days"].schema), ["table_name", "ingest_date"]
+        "loaded_days", local_rows(spark, loaded_days, TABLES["loaded_days"].schema), ["table_name", "ingest_date"]
     )
 
 

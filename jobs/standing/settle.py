@@ -20,11 +20,12 @@ from typing import Protocol
 
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
+from pyspark.sql.types import DateType, StringType, StructField, StructType
 
 from accountwatch.expectations import runner as quality
 from accountwatch.jobs.core import timing
 from accountwatch.jobs.core.config import Settings
-from accountwatch.jobs.core.lake import TABLES, Lake, between
+from accountwatch.jobs.core.lake import TABLES, Lake, between, local_rows
 from accountwatch.jobs.detectors import registry
 from accountwatch.jobs.detectors.barred import changes_window, fresh_registrations
 from accountwatch.jobs.detectors.base import CANDIDATE_COLUMNS, BarringInputs
@@ -34,6 +35,8 @@ from accountwatch.jobs.standing import blacklist, tiers
 from accountwatch.jobs.standing.reviews import counting, latest_verdicts, without_dismissed_evidence
 
 TIERS_RUN = "account_tiers"
+# The findings that put their account or subject on the list, with the day they did.
+TIPPED = StructType([StructField("finding_id", StringType()), StructField("run_date", DateType())])
 
 
 class FindingsSink(Protocol):
@@ -149,7 +152,7 @@ def _validate(table: str, rows: DataFrame, start: date, end: date, lake: Lake) -
     outcome = quality.validate(table, rows)
     lake.replace(
         "dq_results",
-        lake.spark.createDataFrame(outcome.rows(start, end), TABLES["dq_results"].schema),
+        local_rows(lake.spark, outcome.rows(start, end), TABLES["dq_results"].schema),
         f"table_name = '{table}' AND ingest_start = DATE'{start.isoformat()}' AND ingest_end = DATE'{end.isoformat()}'",
     )
     if outcome.failures:
@@ -204,7 +207,7 @@ def settle(inputs: SettleInputs, sink: FindingsSink) -> StandingOutcome:
         if entry.status == "active" and entry.is_current
         for finding_id in entry.finding_ids
     ]
-    tipped = lake.spark.createDataFrame(tipping, "finding_id string, run_date date").withColumn("_tipped", F.lit(True))
+    tipped = local_rows(lake.spark, tipping, TIPPED).withColumn("_tipped", F.lit(True))
     marked = (
         kept.join(tipped, ["finding_id", "run_date"], "left")
         .withColumn(
