@@ -52,7 +52,8 @@ def _spark_jobs_started() -> int:
         return 0
     try:
         # The DAG scheduler numbers jobs from 0 in submission order: the next id is the count so far.
-        return int(context._jsc.sc().dagScheduler().nextJobId().get())
+        next_id = context._jsc.sc().dagScheduler().nextJobId()
+        return int(next_id if isinstance(next_id, int) else next_id.get())
     except Exception:
         ids = context.statusTracker().getJobIdsForGroup(None)
         return max(ids) + 1 if ids else 0

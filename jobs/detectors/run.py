@@ -268,7 +268,7 @@ def _detect_pinned(
                 continue
             if detector.progress:
                 say(detector.progress)
-            with timing.stage(f"detector {detector.name} (plan; its rows are computed by the findings write)"):
+            with timing.stage(f"detector {detector.name}"):
                 detection = detector.find(RunInputs(lake, start, end, judged, settings, snapshots, found_by))
             found_by[detector.name] = detection.candidates
             writes.extend(detection.writes)
