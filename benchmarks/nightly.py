@@ -4,6 +4,9 @@ The peer (`benchmarks.peer`) does the same ingest, dormant_account and quota_ove
 baseline on the same landing files, in the same steps; its findings must equal accountwatch's.
 
 python -m accountwatch.benchmarks.nightly [--size bench] [--seed 5] [--root data/bench] [--skip-full] [--peer-only]
+
+Each nightly run's breakdown (per stage: seconds, Spark jobs, Delta commits) is printed after it and kept in the
+results under `<label>_stages`.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from pathlib import Path
 
 from accountwatch.benchmarks.peer import Peer
 from accountwatch.benchmarks.peer_detect import SPELL_DETECTORS
+from accountwatch.jobs.core import timing
 from accountwatch.jobs.core.config import load_settings
 from accountwatch.jobs.core.pii import PII_KEY_VARIABLE, local_demo_key
 from accountwatch.synthetic import PlantedTruth, PlatformSize, generate_platform
@@ -43,10 +47,14 @@ class Step:
 
 
 def _timed(label: str, results: dict, action: Callable[[], object]) -> None:
+    timing.reset()
     started = time.monotonic()
     action()
     results[label] = round(time.monotonic() - started, 1)
     print(f"{label}: {results[label]} s", flush=True)
+    if label.startswith("nightly"):
+        results[f"{label}_stages"] = timing.as_rows()
+        print(timing.as_text(), flush=True)
 
 
 def plan_steps(start: date, end: date, skip_full: bool) -> list[Step]:
@@ -203,6 +211,7 @@ def main() -> None:
     parser.add_argument("--skip-full", action="store_true", help="skip the full backfill")
     parser.add_argument("--peer-only", action="store_true", help="time only the DuckDB peer (no Spark, no check)")
     args = parser.parse_args()
+    timing.enable()
     size = PlatformSize.named(args.size)
     landing = args.root / "landing"
     truth_file = landing / "truth.json"

@@ -16,6 +16,7 @@ from prefect.tasks import exponential_backoff
 from accountwatch.expectations.runner import DataQualityError
 from accountwatch.flows import artifacts
 from accountwatch.flows.runtime import LakeBusyError, open_lake, writer_lock
+from accountwatch.jobs.core import timing
 from accountwatch.jobs.core.config import ConfigError, load_settings
 from accountwatch.jobs.core.lake import LakeError
 from accountwatch.jobs.core.pii import MissingPiiKeyError, PiiKeyMismatchError, pii_key_from_environment
@@ -65,11 +66,12 @@ def _log(message: str) -> None:
 )
 def ingest_task(landing: str, lake_dir: str, config_file: str | None, start: str, end: str) -> dict:
     """Load the landing folders from start to end into the lake; the PII key comes from the environment."""
-    pii_key = pii_key_from_environment()
-    lake, settings = open_lake(lake_dir, config_file)
-    report = ingest_range(
-        lake, Path(landing), date.fromisoformat(start), date.fromisoformat(end), settings, pii_key, _log
-    )
+    with timing.stage("task ingest"):
+        pii_key = pii_key_from_environment()
+        lake, settings = open_lake(lake_dir, config_file)
+        report = ingest_range(
+            lake, Path(landing), date.fromisoformat(start), date.fromisoformat(end), settings, pii_key, _log
+        )
     return {
         name: {
             "files": load.files,
@@ -91,8 +93,11 @@ def ingest_task(landing: str, lake_dir: str, config_file: str | None, start: str
 )
 def detect_task(lake_dir: str, config_file: str | None, start: str, end: str, from_current_state: bool) -> dict:
     """Judge the days from start to end and write their findings."""
-    lake, settings = open_lake(lake_dir, config_file)
-    outcome = detect_range(lake, date.fromisoformat(start), date.fromisoformat(end), settings, from_current_state, _log)
+    with timing.stage("task detect"):
+        lake, settings = open_lake(lake_dir, config_file)
+        outcome = detect_range(
+            lake, date.fromisoformat(start), date.fromisoformat(end), settings, from_current_state, _log
+        )
     standing = outcome.standing
     return {
         "detectors": {
@@ -118,8 +123,9 @@ def latest_loaded_day(lake_dir: str, config_file: str | None) -> str | None:
     """The latest day whose landing files are loaded, if any."""
     from pyspark.sql import functions as F
 
-    lake, _ = open_lake(lake_dir, config_file)
-    latest = lake.read("loaded_days").agg(F.max("ingest_date")).collect()[0][0]
+    with timing.stage("task latest_loaded_day"):
+        lake, _ = open_lake(lake_dir, config_file)
+        latest = lake.read("loaded_days").agg(F.max("ingest_date")).collect()[0][0]
     return latest.isoformat() if latest else None
 
 
@@ -142,8 +148,9 @@ def publish_artifacts(kind: str, start: str, end: str, lake_dir: str, config_fil
     """Publish the run's findings per detector (a table) and its summary (markdown) as Prefect artifacts."""
     from accountwatch.jobs.outputs.report import quality_results
 
-    lake, _ = open_lake(lake_dir, config_file)
-    checks = quality_results(lake, date.fromisoformat(start), date.fromisoformat(end))
+    with timing.stage("task publish_artifacts: data-quality results"):
+        lake, _ = open_lake(lake_dir, config_file)
+        checks = quality_results(lake, date.fromisoformat(start), date.fromisoformat(end))
     create_table_artifact(
         artifacts.findings_table(result["detect"]),
         key=artifacts.artifact_key(kind, "findings"),

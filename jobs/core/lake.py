@@ -14,9 +14,11 @@ from pathlib import Path
 from urllib.parse import unquote
 
 from delta.tables import DeltaTable
-from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import Column, DataFrame, SparkSession
+from pyspark.sql import functions as F
 from pyspark.sql.types import StructType
 
+from accountwatch.jobs.core import timing
 from accountwatch.jobs.core.config import Settings
 from accountwatch.schemas import accounts, events, findings, operations, standing
 
@@ -101,6 +103,30 @@ class LakeError(RuntimeError):
     """A lake table that cannot be read as its Delta log says; the message names the table and the file."""
 
 
+# Up to this many rows, `local_rows` plans them as literals; more go through createDataFrame.
+LITERAL_ROWS = 256
+
+
+def local_rows(spark: SparkSession, rows: Sequence[Sequence[object]], schema: StructType) -> DataFrame:
+    """A few driver-side rows (tuples in `schema`'s order) as a DataFrame that Spark plans without Python workers.
+
+    createDataFrame ships the rows as a Python RDD, so every job that reads them starts Python worker
+    processes (pyspark.daemon); the run's small frames (loaded days, data-quality results, run records,
+    blacklist entries) are literals instead. Many rows would make too large a plan: those keep createDataFrame.
+    """
+    if len(rows) > LITERAL_ROWS:
+        return spark.createDataFrame(list(rows), schema)
+    if not rows:
+        return spark.range(0).select(*[F.lit(None).cast(field.dataType).alias(field.name) for field in schema])
+
+    def as_struct(row: Sequence[object]) -> Column:
+        values = zip(row, schema.fields, strict=True)
+        return F.struct(*[F.lit(value).cast(field.dataType).alias(field.name) for value, field in values])
+
+    literals = spark.range(1).select(F.inline(F.array(*[as_struct(row) for row in rows])))
+    return literals.select(*[F.col(field.name).cast(field.dataType) for field in schema])
+
+
 def between(column: str, start: date, end: date) -> str:
     """A SQL predicate for start <= column <= end (Delta's replaceWhere cannot take BETWEEN on a partition column)."""
     return f"{column} >= DATE'{start.isoformat()}' AND {column} <= DATE'{end.isoformat()}'"
@@ -176,12 +202,13 @@ class Lake:
         """The table's rows (at `version`, or the pinned or current one), or an empty frame when never written."""
         if version is None:
             version = self._pins.get(name)
-        if version is None and not self.exists(name):
-            return self.spark.createDataFrame([], TABLES[name].schema)
-        reader = self.spark.read.format("delta")
-        if version is not None:
-            reader = reader.option("versionAsOf", version)
-        return reader.load(self.path(name))
+        with timing.stage(f"delta read {name}"):
+            if version is None and not self.exists(name):
+                return local_rows(self.spark, [], TABLES[name].schema)
+            reader = self.spark.read.format("delta")
+            if version is not None:
+                reader = reader.option("versionAsOf", version)
+            return reader.load(self.path(name))
 
     @contextmanager
     def pinned(self, names: Sequence[str]) -> Iterator[dict[str, int]]:
@@ -226,7 +253,8 @@ class Lake:
         """Atomically replace the rows matching `predicate` with `rows` (one commit)."""
         self.ensure(name)
         fault_point("replace", name, "before")
-        with self.naming_missing_files():
+        with timing.stage(f"delta replace {name}"), self.naming_missing_files():
+            timing.delta_commit()
             (
                 rows.select(*[field.name for field in TABLES[name].schema])
                 .write.format("delta")
@@ -266,6 +294,7 @@ class Lake:
         if delete_unmatched_where:
             merge = merge.whenNotMatchedBySourceDelete(condition=delete_unmatched_where.replace("{t}", "target"))
         fault_point("upsert", name, "before")
-        with self.naming_missing_files():
+        with timing.stage(f"delta merge {name}"), self.naming_missing_files():
+            timing.delta_commit()
             merge.execute()
         fault_point("upsert", name, "after")

@@ -7,6 +7,7 @@ import sys
 
 from pyspark.sql import SparkSession
 
+from accountwatch.jobs.core import timing
 from accountwatch.jobs.core.config import Settings
 
 DELTA_JAR_PREFIXES = ("delta-spark_", "delta-storage-")
@@ -55,6 +56,7 @@ def get_spark(settings: Settings, app_name: str = "accountwatch") -> SparkSessio
         .config("spark.databricks.delta.snapshotPartitions", "2")
         .config("spark.sql.adaptive.enabled", "true")
     )
-    spark = builder.getOrCreate()
-    spark.sparkContext.setLogLevel("ERROR")
+    with timing.stage("JVM and Spark session start"):
+        spark = builder.getOrCreate()
+        spark.sparkContext.setLogLevel("ERROR")
     return spark

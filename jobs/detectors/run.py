@@ -10,15 +10,25 @@ from functools import reduce
 
 from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
+from pyspark.sql.types import DateType, StringType, StructField, StructType
 
+from accountwatch.jobs.core import timing
 from accountwatch.jobs.core.config import Settings
-from accountwatch.jobs.core.lake import SOURCE_TABLES, TABLES, Lake, between
+from accountwatch.jobs.core.lake import SOURCE_TABLES, TABLES, Lake, between, local_rows
 from accountwatch.jobs.detectors import registry
 from accountwatch.jobs.detectors.base import CANDIDATE_COLUMNS, Detector, RunInputs, SpellRule, TableWrite
 from accountwatch.jobs.detectors.shaping import as_findings, new_in_condition
 from accountwatch.jobs.ingest.landing import days_between
 from accountwatch.jobs.standing.settle import TIERS_RUN, SettleInputs, StandingOutcome, settle
 
+# Per spell detector and judged day, its previous judged day (null when there is none).
+PREVIOUS_JUDGED = StructType(
+    [
+        StructField("detector", StringType()),
+        StructField("run_date", DateType()),
+        StructField("previous_run_date", DateType()),
+    ]
+)
 SNAPSHOT_COLUMNS = ("account_type", "subject_id", "subject_type", "account_name", "registered_at", "status")
 
 
@@ -157,13 +167,15 @@ class _FindingsWriter:
 
     def write_findings(self, findings: DataFrame) -> None:
         self.say("writing findings")
-        self.lake.upsert("findings", findings, ["finding_id"], delete_unmatched_where=self.slice_predicate)
-        self.counts.update(
-            {
-                (row["detector"], row["run_date"]): row["count"]
-                for row in findings.groupBy("detector", "run_date").count().collect()
-            }
-        )
+        with timing.stage("findings write: every detector's rows, then MERGE"):
+            self.lake.upsert("findings", findings, ["finding_id"], delete_unmatched_where=self.slice_predicate)
+        with timing.stage("findings count per detector"):
+            self.counts.update(
+                {
+                    (row["detector"], row["run_date"]): row["count"]
+                    for row in findings.groupBy("detector", "run_date").count().collect()
+                }
+            )
 
 
 def detect_range(
@@ -196,11 +208,13 @@ def _detect_pinned(
 ) -> RunOutcome:
     spark = lake.spark
     days = days_between(start, end)
-    outcomes = _judged_days(lake, days, settings)
+    with timing.stage("detect: days each detector can judge (loaded_days)"):
+        outcomes = _judged_days(lake, days, settings)
     say("building account snapshots")
-    snapshots = (
-        snapshot_from_current(lake, start) if from_current_state else snapshots_from_history(lake, start, end)
-    ).persist()
+    with timing.stage("detect: account snapshots (plan)"):
+        snapshots = (
+            snapshot_from_current(lake, start) if from_current_state else snapshots_from_history(lake, start, end)
+        ).persist()
     try:
         columns = [*CANDIDATE_COLUMNS, "detector"]
         spells = [detector for detector in registry.in_phase("before_blacklist") if detector.spell is not None]
@@ -218,11 +232,12 @@ def _detect_pinned(
         condition_now = (
             reduce(DataFrame.unionByName, condition_rows)
             if condition_rows
-            else spark.createDataFrame([], TABLES["detector_state"].schema)
+            else local_rows(spark, [], TABLES["detector_state"].schema)
         )
 
-        previous = _previous_judged(lake, outcomes, start)
-        previous_days = spark.createDataFrame(previous, "detector string, run_date date, previous_run_date date")
+        with timing.stage("detect: previous judged days (detector_runs)"):
+            previous = _previous_judged(lake, outcomes, start)
+        previous_days = local_rows(spark, previous, PREVIOUS_JUDGED)
         prior_days = sorted({p for _, _, p in previous if p is not None and p < start})
         prior_state = lake.read("detector_state").where(F.col("run_date").isin(*prior_days)) if prior_days else None
         condition_all = (
@@ -253,7 +268,8 @@ def _detect_pinned(
                 continue
             if detector.progress:
                 say(detector.progress)
-            detection = detector.find(RunInputs(lake, start, end, judged, settings, snapshots, found_by))
+            with timing.stage(f"detector {detector.name}"):
+                detection = detector.find(RunInputs(lake, start, end, judged, settings, snapshots, found_by))
             found_by[detector.name] = detection.candidates
             writes.extend(detection.writes)
             every_detector.append(detection.candidates.withColumn("detector", F.lit(detector.name)).select(*columns))
@@ -266,30 +282,32 @@ def _detect_pinned(
         writer = _FindingsWriter(
             lake, f"{between('{t}.run_date', start, end)} AND {{t}}.detector IN ({detectors})", say
         )
-        standing = settle(
-            SettleInputs(lake, start, end, settings, snapshots, found, now or datetime.now(settings.zone)), writer
-        )
+        with timing.stage("settle"):
+            standing = settle(
+                SettleInputs(lake, start, end, settings, snapshots, found, now or datetime.now(settings.zone)), writer
+            )
         found.unpersist()
         counts = {**writer.counts, **standing.barring_findings}
         for detector in registry.in_phase("after_blacklist"):
             outcomes[detector.name] = DetectorOutcome(detector.name, judged_days=list(days))
         spell_names = ", ".join(f"'{detector.name}'" for detector in spells)
-        lake.replace(
-            "detector_state", condition_now, f"{between('run_date', start, end)} AND detector IN ({spell_names})"
-        )
-        for write in writes:
-            lake.replace(write.table, write.rows, write.slice_predicate)
-        run_rows: list[tuple[date, str, str, int, str | None]] = []
-        for name, outcome in outcomes.items():
-            for day in outcome.judged_days:
-                day_findings = counts.get((name, day), 0)
-                outcome.findings += day_findings
-                run_rows.append((day, name, "ok", day_findings, None))
-            run_rows += [(day, name, "history_too_short", 0, reason) for day, reason in outcome.skipped.items()]
-        run_rows += [(day, TIERS_RUN, "ok", standing.tier_moves.get(day, 0), "tier rows written") for day in days]
-        run_names = ", ".join(f"'{name}'" for name in [*outcomes, TIERS_RUN])
-        runs_slice = f"{between('run_date', start, end)} AND detector IN ({run_names})"
-        lake.replace("detector_runs", spark.createDataFrame(run_rows, TABLES["detector_runs"].schema), runs_slice)
+        with timing.stage("detect: detector state and run records"):
+            lake.replace(
+                "detector_state", condition_now, f"{between('run_date', start, end)} AND detector IN ({spell_names})"
+            )
+            for write in writes:
+                lake.replace(write.table, write.rows, write.slice_predicate)
+            run_rows: list[tuple[date, str, str, int, str | None]] = []
+            for name, outcome in outcomes.items():
+                for day in outcome.judged_days:
+                    day_findings = counts.get((name, day), 0)
+                    outcome.findings += day_findings
+                    run_rows.append((day, name, "ok", day_findings, None))
+                run_rows += [(day, name, "history_too_short", 0, reason) for day, reason in outcome.skipped.items()]
+            run_rows += [(day, TIERS_RUN, "ok", standing.tier_moves.get(day, 0), "tier rows written") for day in days]
+            run_names = ", ".join(f"'{name}'" for name in [*outcomes, TIERS_RUN])
+            runs_slice = f"{between('run_date', start, end)} AND detector IN ({run_names})"
+            lake.replace("detector_runs", local_rows(spark, run_rows, TABLES["detector_runs"].schema), runs_slice)
     finally:
         snapshots.unpersist()
     return RunOutcome(outcomes, standing)

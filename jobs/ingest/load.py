@@ -10,8 +10,9 @@ from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 
 from accountwatch.expectations import runner as quality
+from accountwatch.jobs.core import timing
 from accountwatch.jobs.core.config import Settings
-from accountwatch.jobs.core.lake import TABLES, Lake, between
+from accountwatch.jobs.core.lake import TABLES, Lake, between, local_rows
 from accountwatch.jobs.core.pii import PHONE_PATTERN, check_pii_key, masked_phones, phone_block, phone_pseudonym
 from accountwatch.jobs.ingest.landing import (
     CORRUPT,
@@ -395,10 +396,11 @@ def ingest_range(  # noqa: C901 - one pass per table: judge, count, quarantine; 
     try:
         for table in (ACCOUNTS, SUBSCRIPTIONS, ENGAGEMENT):
             say(f"reading {table.name}")
-            files = _files_for(landing, table, days)
+            with timing.stage(f"ingest {table.name}: list and read landing files"):
+                files = _files_for(landing, table, days)
+                raw = read_landing(spark, table, files)
             load = TableLoad(table.name, files=len(files))
             report.tables[table.name] = load
-            raw = read_landing(spark, table, files)
             if raw is None:
                 loaded_days += [(table.name, day, 0, 0, 0, 0) for day in days]
                 continue
@@ -407,17 +409,19 @@ def ingest_range(  # noqa: C901 - one pass per table: judge, count, quarantine; 
                 judged = judged.withColumn("phone_pseudonym", phone_pseudonym(F.col("phone"), pii_key)).withColumn(
                     "phone_block", phone_block(F.col("phone"))
                 )
-            others = _loaded_elsewhere(lake, table, judged, start, end, settings.max_late_days)
+            with timing.stage(f"ingest {table.name}: rows loaded from other days (re-delivery check)"):
+                others = _loaded_elsewhere(lake, table, judged, start, end, settings.max_late_days)
             judged = judged.transform(flag_redelivered(table, others))
             judged = judged.persist()
             cached.append(judged)
-            summary = (
-                judged.groupBy(
-                    "ingest_date", "redelivered", F.split(F.get(F.col("problems"), 0), ":")[0].alias("reason")
+            with timing.stage(f"ingest {table.name}: judge, flag re-deliveries, count per reason"):
+                summary = (
+                    judged.groupBy(
+                        "ingest_date", "redelivered", F.split(F.get(F.col("problems"), 0), ":")[0].alias("reason")
+                    )
+                    .count()
+                    .collect()
                 )
-                .count()
-                .collect()
-            )
             landed: dict[date, int] = {day: 0 for day in days}
             again: dict[date, int] = {day: 0 for day in days}
             reasons: dict[date, dict[str, int]] = {}
@@ -448,13 +452,15 @@ def ingest_range(  # noqa: C901 - one pass per table: judge, count, quarantine; 
             raise QuarantineThresholdError("; ".join(breaches))
         say("validating with Great Expectations")
         quality_rows = []
-        for name, rows in accepted.items():
-            outcome = quality.validate(name, rows)
-            quality_rows += outcome.rows(start, end)
-            report.quality_failures += outcome.failures
+        with timing.stage("ingest: Great Expectations suites"):
+            for name, rows in accepted.items():
+                outcome = quality.validate(name, rows)
+                quality_rows += outcome.rows(start, end)
+                report.quality_failures += outcome.failures
         if report.quality_failures:
             raise quality.DataQualityError("; ".join(report.quality_failures))
-        _write(lake, start, end, accepted, quarantined, loaded_days, quality_rows, settings, say)
+        with timing.stage("ingest: Delta writes"):
+            _write(lake, start, end, accepted, quarantined, loaded_days, quality_rows, settings, say)
     except Exception as error:
         # Spark reads lazily: a lake data file that vanished surfaces at whichever action first needs it.
         missing = lake.missing_file(error)
@@ -481,7 +487,7 @@ def _write(lake, start, end, accepted, quarantined, loaded_days, quality_rows, s
             update_when="source.updated_at >= target.updated_at",
         )
     else:
-        lake.replace("account_changes", spark.createDataFrame([], TABLES["account_changes"].schema), in_range)
+        lake.replace("account_changes", local_rows(spark, [], TABLES["account_changes"].schema), in_range)
     earliest_event = start - timedelta(days=settings.max_late_days)
     event_window = f"{in_range} AND {between('event_date', earliest_event, end + timedelta(days=1))}"
     for name in ("subscriptions", "engagement"):
@@ -514,13 +520,13 @@ def _write(lake, start, end, accepted, quarantined, loaded_days, quality_rows, s
     lake.replace("quarantine", all_quarantined, in_range)
     lake.replace(
         "dq_results",
-        spark.createDataFrame(quality_rows, TABLES["dq_results"].schema),
+        local_rows(spark, quality_rows, TABLES["dq_results"].schema),
         f"table_name IN ({', '.join(repr(name) for name in accepted)}) "
         f"AND ingest_start = DATE'{start.isoformat()}' AND ingest_end = DATE'{end.isoformat()}'",
     )
     # Written last: a day counts as loaded only once everything else of it is in place.
     lake.upsert(
-        "loaded_days", spark.createDataFrame(loaded_days, TABLES["loaded_days"].schema), ["table_name", "ingest_date"]
+        "loaded_days", local_rows(spark, loaded_days, TABLES["loaded_days"].schema), ["table_name", "ingest_date"]
     )
 
 

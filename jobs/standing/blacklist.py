@@ -17,7 +17,7 @@ from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from accountwatch.jobs.core.config import BlacklistRules
-from accountwatch.jobs.core.lake import Lake
+from accountwatch.jobs.core.lake import Lake, local_rows
 from accountwatch.jobs.detectors.base import BlacklistRole
 from accountwatch.jobs.detectors.registry import DETECTORS
 from accountwatch.schemas.standing import BLACKLIST
@@ -262,7 +262,7 @@ def read_current(lake: Lake) -> list[Entry]:
 
 
 def as_frame(lake: Lake, entries: list[Entry]) -> DataFrame:
-    return lake.spark.createDataFrame([entry.as_row() for entry in entries], BLACKLIST)
+    return local_rows(lake.spark, [entry.as_row() for entry in entries], BLACKLIST)
 
 
 def after_write(lake: Lake, written: list[Entry]) -> DataFrame:

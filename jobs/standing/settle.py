@@ -20,10 +20,12 @@ from typing import Protocol
 
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
+from pyspark.sql.types import DateType, StringType, StructField, StructType
 
 from accountwatch.expectations import runner as quality
+from accountwatch.jobs.core import timing
 from accountwatch.jobs.core.config import Settings
-from accountwatch.jobs.core.lake import TABLES, Lake, between
+from accountwatch.jobs.core.lake import TABLES, Lake, between, local_rows
 from accountwatch.jobs.detectors import registry
 from accountwatch.jobs.detectors.barred import changes_window, fresh_registrations
 from accountwatch.jobs.detectors.base import CANDIDATE_COLUMNS, BarringInputs
@@ -33,6 +35,8 @@ from accountwatch.jobs.standing import blacklist, tiers
 from accountwatch.jobs.standing.reviews import counting, latest_verdicts, without_dismissed_evidence
 
 TIERS_RUN = "account_tiers"
+# The findings that put their account or subject on the list, with the day they did.
+TIPPED = StructType([StructField("finding_id", StringType()), StructField("run_date", DateType())])
 
 
 class FindingsSink(Protocol):
@@ -148,7 +152,7 @@ def _validate(table: str, rows: DataFrame, start: date, end: date, lake: Lake) -
     outcome = quality.validate(table, rows)
     lake.replace(
         "dq_results",
-        lake.spark.createDataFrame(outcome.rows(start, end), TABLES["dq_results"].schema),
+        local_rows(lake.spark, outcome.rows(start, end), TABLES["dq_results"].schema),
         f"table_name = '{table}' AND ingest_start = DATE'{start.isoformat()}' AND ingest_end = DATE'{end.isoformat()}'",
     )
     if outcome.failures:
@@ -172,23 +176,25 @@ def settle(inputs: SettleInputs, sink: FindingsSink) -> StandingOutcome:
     )
     say = sink.say
     outcome = StandingOutcome()
-    verdicts = latest_verdicts(lake).localCheckpoint()
-    reviewed = verdicts.select("finding_id", "verdict").collect()
-    dismissed = {row["finding_id"] for row in reviewed if row["verdict"] == "dismissed"}
-    confirmed = {row["finding_id"] for row in reviewed if row["verdict"] == "confirmed"}
-    kept, outcome.suppressed = _held_back(found, verdicts, bool(dismissed))
+    with timing.stage("settle: reviews"):
+        verdicts = latest_verdicts(lake).localCheckpoint()
+        reviewed = verdicts.select("finding_id", "verdict").collect()
+        dismissed = {row["finding_id"] for row in reviewed if row["verdict"] == "dismissed"}
+        confirmed = {row["finding_id"] for row in reviewed if row["verdict"] == "confirmed"}
+        kept, outcome.suppressed = _held_back(found, verdicts, bool(dismissed))
 
     say("updating the blacklist")
-    candidates = _blacklist_inputs(lake, kept, start, end, settings, verdicts, confirmed)
-    planned = blacklist.plan(
-        days_between(start, end),
-        candidates,
-        dismissed,
-        confirmed,
-        blacklist.read_current(lake),
-        settings.blacklist,
-        inputs.now,
-    )
+    with timing.stage("settle: blacklist inputs and plan (computes the detectors' findings)"):
+        candidates = _blacklist_inputs(lake, kept, start, end, settings, verdicts, confirmed)
+        planned = blacklist.plan(
+            days_between(start, end),
+            candidates,
+            dismissed,
+            confirmed,
+            blacklist.read_current(lake),
+            settings.blacklist,
+            inputs.now,
+        )
     for entry in planned:
         if entry.status == "active" and entry.is_current:
             outcome.listed.append(entry.key)
@@ -201,7 +207,7 @@ def settle(inputs: SettleInputs, sink: FindingsSink) -> StandingOutcome:
         if entry.status == "active" and entry.is_current
         for finding_id in entry.finding_ids
     ]
-    tipped = lake.spark.createDataFrame(tipping, "finding_id string, run_date date").withColumn("_tipped", F.lit(True))
+    tipped = local_rows(lake.spark, tipping, TIPPED).withColumn("_tipped", F.lit(True))
     marked = (
         kept.join(tipped, ["finding_id", "run_date"], "left")
         .withColumn(
@@ -214,64 +220,67 @@ def settle(inputs: SettleInputs, sink: FindingsSink) -> StandingOutcome:
     if kept is not found:
         kept.unpersist()
 
-    listed = _listed_frame(lake, planned).localCheckpoint()
     say("checking fresh registrations against the blacklist and closed names")
-    changes = lake.read("account_changes").where(
-        (F.col("ingest_date") >= F.lit(changes_window(start, settings.max_late_days)))
-        & (F.col("ingest_date") <= F.lit(end))
-    )
-    fresh = fresh_registrations(changes, start, end, settings.max_late_days).localCheckpoint()
-    barring_found = barring_findings(BarringInputs(fresh, listed, snapshots, settings))
-    barring_kept, held_back = _held_back(barring_found.persist(), verdicts, bool(dismissed))
-    outcome.suppressed += held_back
-    detectors = ", ".join(f"'{detector.name}'" for detector in registry.in_phase("after_blacklist"))
-    lake.upsert(
-        "findings",
-        barring_kept,
-        ["finding_id"],
-        delete_unmatched_where=f"{between('{t}.run_date', start, end)} AND {{t}}.detector IN ({detectors})",
-    )
-    outcome.barring_findings = {
-        (row["detector"], row["run_date"]): row["count"]
-        for row in barring_kept.groupBy("detector", "run_date").count().collect()
-    }
-    barring_kept.unpersist()
-    barring_found.unpersist()
+    with timing.stage("settle: barring detectors"):
+        listed = _listed_frame(lake, planned).localCheckpoint()
+        changes = lake.read("account_changes").where(
+            (F.col("ingest_date") >= F.lit(changes_window(start, settings.max_late_days)))
+            & (F.col("ingest_date") <= F.lit(end))
+        )
+        fresh = fresh_registrations(changes, start, end, settings.max_late_days).localCheckpoint()
+        barring_found = barring_findings(BarringInputs(fresh, listed, snapshots, settings))
+        barring_kept, held_back = _held_back(barring_found.persist(), verdicts, bool(dismissed))
+        outcome.suppressed += held_back
+        detectors = ", ".join(f"'{detector.name}'" for detector in registry.in_phase("after_blacklist"))
+        lake.upsert(
+            "findings",
+            barring_kept,
+            ["finding_id"],
+            delete_unmatched_where=f"{between('{t}.run_date', start, end)} AND {{t}}.detector IN ({detectors})",
+        )
+        outcome.barring_findings = {
+            (row["detector"], row["run_date"]): row["count"]
+            for row in barring_kept.groupBy("detector", "run_date").count().collect()
+        }
+        barring_kept.unpersist()
+        barring_found.unpersist()
 
-    if planned:
-        _validate("blacklist", blacklist.after_write(lake, planned), start, end, lake)
-    blacklist.write(lake, planned)
+    with timing.stage("settle: blacklist suite and write"):
+        if planned:
+            _validate("blacklist", blacklist.after_write(lake, planned), start, end, lake)
+        blacklist.write(lake, planned)
 
     say("updating credit tiers")
-    policy = settings.tiers
-    counted = counting(
-        lake.read("findings").where(
-            (F.col("run_date") > F.lit(start - timedelta(days=policy.trusted_clean_days)))
-            & (F.col("run_date") <= F.lit(end))
-        ),
-        verdicts,
-    )
-    daily = snapshots.transform(tiers.daily_tiers(counted, listed, policy))
-    history = tiers.spliced_history(
-        lake.read("account_tiers"), daily, start, end, _last_tiered(lake), policy.policy_version
-    ).localCheckpoint()
-    _validate("account_tiers", history, start, end, lake)
-    lake.upsert(
-        "account_tiers",
-        history,
-        ["account_id", "valid_from"],
-        update_when=tiers.CHANGED,
-        delete_unmatched_where=tiers.history_slice(start),
-    )
-    summary = (
-        history.select(
-            F.when(F.col("valid_from").between(start, end), F.col("valid_from")).alias("moved_on"),
-            F.when(F.col("is_current"), F.col("tier")).alias("current_tier"),
+    with timing.stage("settle: tiers (suite and MERGE)"):
+        policy = settings.tiers
+        counted = counting(
+            lake.read("findings").where(
+                (F.col("run_date") > F.lit(start - timedelta(days=policy.trusted_clean_days)))
+                & (F.col("run_date") <= F.lit(end))
+            ),
+            verdicts,
         )
-        .groupBy("moved_on", "current_tier")
-        .count()
-        .collect()
-    )
+        daily = snapshots.transform(tiers.daily_tiers(counted, listed, policy))
+        history = tiers.spliced_history(
+            lake.read("account_tiers"), daily, start, end, _last_tiered(lake), policy.policy_version
+        ).localCheckpoint()
+        _validate("account_tiers", history, start, end, lake)
+        lake.upsert(
+            "account_tiers",
+            history,
+            ["account_id", "valid_from"],
+            update_when=tiers.CHANGED,
+            delete_unmatched_where=tiers.history_slice(start),
+        )
+        summary = (
+            history.select(
+                F.when(F.col("valid_from").between(start, end), F.col("valid_from")).alias("moved_on"),
+                F.when(F.col("is_current"), F.col("tier")).alias("current_tier"),
+            )
+            .groupBy("moved_on", "current_tier")
+            .count()
+            .collect()
+        )
     moves: Counter = Counter()
     current: Counter = Counter()
     for row in summary:

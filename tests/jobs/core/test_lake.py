@@ -6,12 +6,14 @@ import os
 import signal
 import subprocess
 import sys
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
+from chispa import assert_df_equality
 
 from accountwatch.jobs.core import lake as lake_module
-from accountwatch.jobs.core.lake import FAULT_AT_VARIABLE, FAULT_TRACE_VARIABLE, TABLES, fault_point
+from accountwatch.jobs.core.lake import FAULT_AT_VARIABLE, FAULT_TRACE_VARIABLE, TABLES, fault_point, local_rows
+from accountwatch.schemas.standing import BLACKLIST
 
 
 @pytest.fixture
@@ -56,3 +58,17 @@ def test_fault_hook_kills_its_process_at_the_chosen_commit(fault_at, traced, tmp
     )
     assert done.returncode == -signal.SIGKILL
     assert trace.read_text().splitlines() == traced
+
+
+def test_local_rows_hold_the_same_rows_and_types_as_create_dataframe(spark):
+    changed = datetime(2026, 3, 4, 5, 6, 7, 890000, tzinfo=UTC)
+    rows = [
+        ("e1", "account", "a1", None, ["r1"], "why", ["f1", "f2"], date(2026, 3, 1), "v1", "active", "run", changed,
+         "listed", None, True),
+        ("e2", "subject", "s1", "s1", [], "why", ["f3"], date(2026, 3, 2), "v1", "lifted", "ana", changed, "lift",
+         date(2026, 3, 3), False),
+    ]  # fmt: skip
+    expected = spark.createDataFrame(rows, BLACKLIST)
+    assert_df_equality(local_rows(spark, rows, BLACKLIST), expected, ignore_row_order=True, ignore_nullable=True)
+    assert local_rows(spark, [], BLACKLIST).count() == 0
+    assert local_rows(spark, [], BLACKLIST).dtypes == expected.dtypes
