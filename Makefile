@@ -16,7 +16,7 @@ DELTA_JARS    := delta-spark_$(SPARK_MINOR)_2.13/$(DELTA_VERSION)/delta-spark_$(
 # No outbound telemetry; its heartbeat also races the ephemeral server's SQLite ("database is locked").
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
 
-.PHONY: setup jars browser demo test test-fast bench faults lint clean
+.PHONY: setup jars browser demo test test-fast bench faults cluster-test lint clean
 
 setup: $(STAMPS)/installed $(STAMPS)/prefect-db jars
 
@@ -76,6 +76,10 @@ bench: setup
 # Kills a nightly run at Delta commits of each stage, reruns the day, compares every table (not part of test).
 faults: setup
 	$(BIN)/python -m accountwatch.benchmarks.faults
+
+# A master and two workers on 127.0.0.1 run a backfill and two nightly runs; every table must equal local mode's.
+cluster-test: setup
+	$(BIN)/python -m accountwatch.benchmarks.cluster
 
 # Run by .ci/run before the tests; the same checks as .pre-commit-config.yaml.
 lint: setup
