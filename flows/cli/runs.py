@@ -189,7 +189,7 @@ def _prepare_demo_folder(folder: Path) -> None:
 
 
 def demo(
-    size: Annotated[str, typer.Option("--size", help="tiny, demo or bench.")] = "demo",
+    size: Annotated[str, typer.Option("--size", help="tiny, demo, bench or wide.")] = "demo",
     seed: Annotated[int, typer.Option("--seed", help="Seed of the synthetic platform.")] = 7,
     start: Annotated[str, typer.Option("--start", help="First day of the synthetic platform.")] = "2026-01-01",
     landing: LandingOption = DEFAULT_LANDING,
@@ -207,7 +207,7 @@ def demo(
     try:
         platform_size = PlatformSize.named(size)
     except (KeyError, ValueError) as error:
-        raise CommandError(f"unknown --size {size!r} (expected tiny, demo or bench)") from error
+        raise CommandError(f"unknown --size {size!r} (expected tiny, demo, bench or wide)") from error
     # Before the synthetic platform is written: a Prefect server that does not answer fails the demo at once.
     _prepare_prefect(_config_arg(config))
     started = time.monotonic()

@@ -11,6 +11,7 @@ from tests.synthetic.landed import TINY
 def test_named_sizes_are_the_documented_presets():
     assert PlatformSize.named("demo") == PlatformSize()
     assert PlatformSize.named("bench") == PlatformSize(1000, 15_000, 4_000_000, 245)
+    assert PlatformSize.named("wide") == PlatformSize(2500, 37_500, 2_600_000, 245)
     assert (TINY.public_accounts, TINY.users, TINY.days) == (40, 300, 200)
 
 
