@@ -1,6 +1,6 @@
 """Fault campaign: SIGKILL a nightly run at chosen Delta commits, rerun the day, compare every table.
 
-python -m accountwatch.benchmarks.faults [--root data/faults] [--seed 11] [--day 2026-07-16]
+python -m accountwatch.benchmarks.faults [--root data/faults] [--seed 11] [--day 2026-05-11]
                                          [--at 3:before,17:after] [--keep] [--resume]
 
 On the tiny synthetic platform: backfill every day before --day (by default a day whose run lists an account on
@@ -39,7 +39,7 @@ RUN_TIMEOUT_SECONDS = 1800
 JVM_LOST = ("Connection refused", "Py4JNetworkError", "does not exist in the JVM", "Answer from Java side is empty")
 ATTEMPTS = 3
 POSITIONS = ("before", "after")
-DEFAULT_DAY = date(2026, 7, 16)
+DEFAULT_DAY = date(2026, 5, 11)
 # A table of each stage of a nightly run: ingest, findings, blacklist, tiers, detector state, the day's record.
 STAGE_TABLES = ("loaded_days", "findings", "blacklist", "account_tiers", "detector_state", "detector_runs")
 
