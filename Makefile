@@ -68,7 +68,7 @@ test: setup browser
 
 # The inner loop: unit tests on literal frames, no flows, no landing folders.
 test-fast: setup
-	$(BIN)/python -m pytest -q --durations=10 -m "not integration" tests
+	$(BIN)/python -m pytest -q --durations=10 -n $(PYTEST_WORKERS) -m "not integration" tests
 
 bench: setup
 	$(BIN)/python -m accountwatch.benchmarks.nightly
