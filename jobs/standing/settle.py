@@ -136,16 +136,25 @@ def _blacklist_inputs(
     return [blacklist.Finding(**row.asDict()) for row in rows]
 
 
-def _listed_frame(lake: Lake, entries: list[blacklist.Entry]) -> DataFrame:
-    """Active entries after the run: what the barring detectors and the tiers look at."""
-    current = {(entry.entry_id): entry for entry in blacklist.read_current(lake)}
-    for entry in entries:
+def current_after(current: list[blacklist.Entry], planned: list[blacklist.Entry]) -> list[blacklist.Entry]:
+    """The blacklist's current entries once `planned` is written over `current`."""
+    after = {entry.entry_id: entry for entry in current}
+    for entry in planned:
         if entry.is_current:
-            current[entry.entry_id] = entry
+            after[entry.entry_id] = entry
         else:
-            current.pop(entry.entry_id, None)
-    active = [entry for entry in current.values() if entry.status == "active"]
-    return blacklist.as_frame(lake, active)
+            after.pop(entry.entry_id, None)
+    return sorted(after.values(), key=lambda entry: (entry.listed_on, entry.entry_id))
+
+
+def listed_between(entries: list[blacklist.Entry], start: date, end: date) -> list[blacklist.Entry]:
+    """The active entries listed on a day from start to end."""
+    return [entry for entry in entries if entry.status == "active" and start <= entry.listed_on <= end]
+
+
+def _listed_frame(lake: Lake, after: list[blacklist.Entry]) -> DataFrame:
+    """Active entries after the run: what the barring detectors and the tiers look at."""
+    return blacklist.as_frame(lake, [entry for entry in after if entry.status == "active"])
 
 
 def _validate(table: str, rows: DataFrame, start: date, end: date, lake: Lake) -> None:
@@ -186,27 +195,24 @@ def settle(inputs: SettleInputs, sink: FindingsSink) -> StandingOutcome:
     say("updating the blacklist")
     with timing.stage("settle: blacklist inputs and plan (computes the detectors' findings)"):
         candidates = _blacklist_inputs(lake, kept, start, end, settings, verdicts, confirmed)
+        entries = blacklist.read_current(lake)
         planned = blacklist.plan(
             days_between(start, end),
             candidates,
             dismissed,
             confirmed,
-            blacklist.read_current(lake),
+            entries,
             settings.blacklist,
             inputs.now,
         )
-    for entry in planned:
-        if entry.status == "active" and entry.is_current:
-            outcome.listed.append(entry.key)
-        elif entry.status == "lifted":
-            outcome.lifted.append(entry.key)
+        after = current_after(entries, planned)
+    # Listed on one of the run's days: by this run, or by an earlier try of it killed after its blacklist write
+    # (its rerun plans nothing new, and must still mark the tipping findings and report the listing).
+    listed_now = listed_between(after, start, end)
+    outcome.listed = [entry.key for entry in listed_now]
+    outcome.lifted = [entry.key for entry in planned if entry.status == "lifted"]
     # The finding that tipped an entity onto the list (found on its listing day) suggests blacklisting it.
-    tipping = [
-        (finding_id, entry.listed_on)
-        for entry in planned
-        if entry.status == "active" and entry.is_current
-        for finding_id in entry.finding_ids
-    ]
+    tipping = [(finding_id, entry.listed_on) for entry in listed_now for finding_id in entry.finding_ids]
     tipped = local_rows(lake.spark, tipping, TIPPED).withColumn("_tipped", F.lit(True))
     marked = (
         kept.join(tipped, ["finding_id", "run_date"], "left")
@@ -222,7 +228,7 @@ def settle(inputs: SettleInputs, sink: FindingsSink) -> StandingOutcome:
 
     say("checking fresh registrations against the blacklist and closed names")
     with timing.stage("settle: barring detectors"):
-        listed = _listed_frame(lake, planned).localCheckpoint()
+        listed = _listed_frame(lake, after).localCheckpoint()
         changes = lake.read("account_changes").where(
             (F.col("ingest_date") >= F.lit(changes_window(start, settings.max_late_days)))
             & (F.col("ingest_date") <= F.lit(end))

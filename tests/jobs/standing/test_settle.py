@@ -342,6 +342,19 @@ def test_rerunning_a_day_leaves_the_standing_tables_identical(through_d3, platfo
         assert_df_equality(lake.read(name), before[name], ignore_row_order=True, ignore_nullable=True)
 
 
+def test_rerunning_the_listing_day_keeps_its_tipping_findings_marked_blacklist(through_d3, settings):
+    # As after a run killed right after its blacklist write: the entry is already there when the day runs again.
+    lake = through_d3
+    actions = lake.read("findings").where(F.col("run_date") == D1).select("finding_id", "recommended_action").collect()
+    before = {row["finding_id"]: row["recommended_action"] for row in actions}
+    cited = set(active_entries(lake)[("subject", "s_b")]["finding_ids"])
+    assert {before[finding] for finding in cited} == {"blacklist"}
+    outcome = judge(lake, D1, settings)
+    actions = lake.read("findings").where(F.col("run_date") == D1).select("finding_id", "recommended_action").collect()
+    assert {row["finding_id"]: row["recommended_action"] for row in actions} == before
+    assert outcome.standing.listed == [("subject", "s_b")]
+
+
 def test_rerunning_a_past_day_keeps_the_later_tier_history(backfilled, platform, settings, spark, tmp_path):
     copy = tmp_path / "lake"
     shutil.copytree(backfilled.root, copy)
