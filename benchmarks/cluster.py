@@ -185,10 +185,11 @@ def differing(local: Path, clustered: Path, config: Path) -> list[str]:
     reference = lake_rows(local_lake)
     cluster_lake, _ = open_lake(str(clustered), str(config))
     other = lake_rows(cluster_lake)
+    differ = [name for name in sorted(reference) if reference[name] != other[name]]
     for name in sorted(reference):
-        same = "same rows" if reference[name] == other[name] else "DIFFERENT"
+        same = "DIFFERENT" if name in differ else "same rows"
         print(f"  {name}: local {len(reference[name])} rows, cluster {len(other[name])} rows, {same}")
-    return [name for name in sorted(reference) if reference[name] != other[name]]
+    return differ
 
 
 def main() -> None:
