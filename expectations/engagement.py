@@ -19,4 +19,6 @@ def expectations() -> list:
             column="event_type", value_set=[*USE_EVENT_TYPES, *AUDIENCE_EVENT_TYPES]
         ),
         gx.expectations.ExpectColumnValuesToBeBetween(column="count", min_value=1),
+        # The optional columns are stored even when a day's files lack them (then null).
+        *[gx.expectations.ExpectColumnToExist(column=name) for name in ("content_id", "ip", "device_id")],
     ]

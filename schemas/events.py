@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pyspark.sql.types import DateType, LongType, StringType, StructField, StructType, TimestampType
+from pyspark.sql.types import ArrayType, DateType, LongType, StringType, StructField, StructType, TimestampType
 
 SUBSCRIPTIONS = StructType(
     [
@@ -31,6 +31,50 @@ ENGAGEMENT = StructType(
         StructField("ingest_date", DateType(), False),
         StructField("source_file", StringType(), False),
         StructField("source_row", LongType(), False),
+        # Optional landing columns added later; a lake written before them gains them as null columns.
+        StructField("content_id", StringType(), True),
+        StructField("ip", StringType(), True),
+        StructField("device_id", StringType(), True),
+    ]
+)
+
+# The platform's decisions on applications to transfer or give away a public account, one row per application.
+TRANSFERS = StructType(
+    [
+        StructField("application_id", StringType(), False),
+        StructField("account_id", StringType(), False),
+        StructField("from_subject_id", StringType(), False),
+        StructField("to_subject_id", StringType(), False),
+        StructField("kind", StringType(), False),
+        StructField("decision", StringType(), False),
+        StructField("decided_at", TimestampType(), False),
+        StructField("ingest_date", DateType(), False),
+        StructField("source_file", StringType(), False),
+        StructField("source_row", LongType(), False),
+    ]
+)
+
+# Per account, operator (actor of a login or publish) and delivering folder day: what `unapproved_transfer` reads.
+OPERATOR_DAILY = StructType(
+    [
+        StructField("account_id", StringType(), False),
+        StructField("actor_id", StringType(), False),
+        StructField("ingest_date", DateType(), False),
+        StructField("uses", LongType(), False),
+        StructField("first_at", TimestampType(), False),
+        StructField("last_at", TimestampType(), False),
+        StructField("devices", ArrayType(StringType()), False),
+        StructField("networks", ArrayType(StringType()), False),
+    ]
+)
+
+# Per account and operator: the first and last folder day that showed them log in or publish, MERGEd daily.
+ACCOUNT_OPERATORS = StructType(
+    [
+        StructField("account_id", StringType(), False),
+        StructField("actor_id", StringType(), False),
+        StructField("first_seen_on", DateType(), False),
+        StructField("last_seen_on", DateType(), False),
     ]
 )
 

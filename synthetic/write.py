@@ -115,7 +115,7 @@ def account_rows(
 
 def _parquet_table(chunk: Rows, table: LandingTable, native_timestamps: bool) -> pa.Table:
     arrays = {}
-    for name in table.columns:
+    for name in _written(chunk, table):
         values = chunk.columns[name]
         missing = pd.isna(values)
         if name in table.timestamps and native_timestamps:
@@ -129,15 +129,21 @@ def _parquet_table(chunk: Rows, table: LandingTable, native_timestamps: bool) ->
     return pa.table(arrays)
 
 
+def _written(chunk: Rows, table: LandingTable) -> list[str]:
+    """The contract columns the rows carry: organic engagement has no content, address or device (older files)."""
+    return [name for name in table.columns if name in chunk.columns]
+
+
 def _write_chunk(rng: np.random.Generator, chunk: Rows, table: LandingTable, stem: Path, file_format: str) -> None:
-    visible = [chunk.columns[name] for name in table.columns]
+    names = _written(chunk, table)
+    visible = [chunk.columns[name] for name in names]
     if file_format == "csv":
         with stem.with_suffix(".csv").open("w", newline="", encoding="utf-8") as handle:
             writer = csv.writer(handle, lineterminator="\n")
-            writer.writerow(table.columns)
+            writer.writerow(names)
             writer.writerows(zip(*visible, strict=True))
     elif file_format == "jsonl":
-        frame = pd.DataFrame(dict(zip(table.columns, visible, strict=True)), dtype=object)
+        frame = pd.DataFrame(dict(zip(names, visible, strict=True)), dtype=object)
         if "count" in frame:
             count = chunk.columns["count"].copy()
             as_number = ~pd.isna(count) & (rng.random(count.size) < 0.5)

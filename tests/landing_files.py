@@ -9,11 +9,14 @@ from pathlib import Path
 
 import pandas as pd
 
-from accountwatch.schemas.landing import ACCOUNTS, ENGAGEMENT, SUBSCRIPTIONS
+from accountwatch.schemas.landing import ACCOUNTS, ENGAGEMENT, SUBSCRIPTIONS, TRANSFERS
 
 ACCOUNT_HEADER = list(ACCOUNTS.columns)
 SUBSCRIPTION_HEADER = list(SUBSCRIPTIONS.columns)
-ENGAGEMENT_HEADER = list(ENGAGEMENT.columns)
+# Engagement files written before content_id, ip and device_id existed: still valid.
+ENGAGEMENT_HEADER = list(ENGAGEMENT.columns[:6])
+ENGAGEMENT_FULL_HEADER = list(ENGAGEMENT.columns)
+TRANSFER_HEADER = list(TRANSFERS.columns)
 
 
 def folder(landing: Path, table: str, day: date) -> Path:

@@ -40,8 +40,11 @@ TABLES: dict[str, TableSpec] = {
         TableSpec("accounts", accounts.ACCOUNTS),
         TableSpec("subscriptions", events.SUBSCRIPTIONS, ("event_date",)),
         TableSpec("engagement", events.ENGAGEMENT, ("event_date",)),
+        TableSpec("transfers", events.TRANSFERS),
         TableSpec("account_activity", events.ACCOUNT_ACTIVITY),
         TableSpec("account_daily", events.ACCOUNT_DAILY, ("ingest_date",)),
+        TableSpec("operator_daily", events.OPERATOR_DAILY, ("ingest_date",)),
+        TableSpec("account_operators", events.ACCOUNT_OPERATORS, evidence=False),
         TableSpec("user_activity", events.USER_ACTIVITY, evidence=False),
         TableSpec("quarantine", operations.QUARANTINE, ("ingest_date",)),
         TableSpec("dq_results", operations.DQ_RESULTS),
@@ -64,8 +67,11 @@ SOURCE_TABLES = (
     "accounts",
     "subscriptions",
     "engagement",
+    "transfers",
     "account_activity",
     "account_daily",
+    "operator_daily",
+    "account_operators",
     "user_activity",
 )
 # Delta attaches this session setting to every commit as its userMetadata.
@@ -189,8 +195,16 @@ class Lake:
             builder = builder.property("delta.logRetentionDuration", self.settings.log_retention).property(
                 "delta.deletedFileRetentionDuration", self.settings.deleted_file_retention
             )
-        self._ensured[name] = builder.execute()
-        return self._ensured[name]
+        table = builder.execute()
+        # A table written before a column was added to its schema (an optional landing column) gains it, as null.
+        present = {field.name for field in table.toDF().schema}
+        missing = [field for field in spec.schema if field.name not in present]
+        if missing:
+            added = ", ".join(f"`{field.name}` {field.dataType.simpleString()}" for field in missing)
+            self.spark.sql(f"ALTER TABLE delta.`{self.path(name)}` ADD COLUMNS ({added})")
+            table = DeltaTable.forPath(self.spark, self.path(name))
+        self._ensured[name] = table
+        return table
 
     def version(self, name: str) -> int | None:
         """The table's latest version, or None when it was never written."""
@@ -208,7 +222,12 @@ class Lake:
             reader = self.spark.read.format("delta")
             if version is not None:
                 reader = reader.option("versionAsOf", version)
-            return reader.load(self.path(name))
+            frame = reader.load(self.path(name))
+            # A version written before a column joined the schema reads it as null (`ensure` adds it on write).
+            missing = [field for field in TABLES[name].schema if field.name not in frame.columns]
+            for field in missing:
+                frame = frame.withColumn(field.name, F.lit(None).cast(field.dataType))
+            return frame
 
     @contextmanager
     def pinned(self, names: Sequence[str]) -> Iterator[dict[str, int]]:

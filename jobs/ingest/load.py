@@ -23,6 +23,7 @@ from accountwatch.jobs.ingest.landing import (
     list_day_files,
     read_landing,
 )
+from accountwatch.jobs.ingest.operators import daily_operators
 from accountwatch.schemas.landing import (
     ACCOUNTS,
     AUDIENCE_EVENT_TYPES,
@@ -31,6 +32,7 @@ from accountwatch.schemas.landing import (
     PUBLIC_ACCOUNT_REQUIRED,
     QUARANTINE_REASONS,
     SUBSCRIPTIONS,
+    TRANSFERS,
     USE_EVENT_TYPES,
     LandingTable,
 )
@@ -104,10 +106,11 @@ def judge_rows(table: LandingTable, max_late_days: int) -> Callable[[DataFrame],
             checks.append(_problem(out_of_range, "invalid_count", "count"))
         after_next_day = F.to_timestamp(F.date_add(F.col("ingest_date"), 2))
         if not table.is_event_table:
-            # A time the platform cannot have exported yet (year 9999) would make the row the account's state forever.
+            # A time the platform cannot have exported yet (year 9999) would make the row the account's state
+            # forever; a transfer decision exported for a day was taken by its end.
+            not_yet = F.to_timestamp(F.date_add(F.col("ingest_date"), table.timestamp_limit_days))
             checks += [
-                _problem(F.col(f"_{name}") >= after_next_day, "timestamp_out_of_window", name)
-                for name in table.timestamps
+                _problem(F.col(f"_{name}") >= not_yet, "timestamp_out_of_window", name) for name in table.timestamps
             ]
         if table.is_event_table:
             earliest = F.to_timestamp(F.date_sub(F.col("ingest_date"), max_late_days))
@@ -121,14 +124,15 @@ def judge_rows(table: LandingTable, max_late_days: int) -> Callable[[DataFrame],
 def flag_redelivered(table: LandingTable, loaded: DataFrame) -> Callable[[DataFrame], DataFrame]:
     """Mark clean rows identical to a `loaded` row or an earlier row of the batch as `redelivered`.
 
-    `loaded` holds the lake rows that other folder days contributed. In an event table, a clean row whose
-    event_id was loaded or came earlier in the batch with other content gets `duplicate_event_id` instead.
+    `loaded` holds the lake rows that other folder days contributed. In a table with a key (event_id,
+    application_id), a clean row whose key was loaded or came earlier in the batch with other content gets
+    `duplicate_event_id` (`duplicate_application_id`) instead.
     Rows are compared on their stored (typed) values, so the same row in another format or file is the same.
     """
 
     def transform(judged: DataFrame) -> DataFrame:
         values = STORED_VALUES[table.name]()
-        keys = ["event_id"] if table.is_event_table else ["account_id", "updated_at"]
+        keys = [table.key] if table.key else ["account_id", "updated_at"]
         key_columns = [f"_key_{name}" for name in keys]
         loaded_contents = loaded.groupBy(*[F.col(name).alias(f"_key_{name}") for name in keys]).agg(
             F.collect_set(F.struct(*[F.col(name) for name in values])).alias("_loaded")
@@ -138,7 +142,7 @@ def flag_redelivered(table: LandingTable, loaded: DataFrame) -> Callable[[DataFr
         clean = F.size("problems") == 0
         provenance = [F.col(name) for name in _provenance()]
         same_as_loaded = F.coalesce(F.array_contains("_loaded", F.col("_content")), F.lit(False))
-        if table.is_event_table:
+        if table.key:
             in_order = Window.partitionBy(*key_columns, clean).orderBy(*provenance)
             earlier = F.row_number().over(in_order) > 1
             same_as_first = F.col("_content") == F.first("_content").over(in_order)
@@ -154,7 +158,7 @@ def flag_redelivered(table: LandingTable, loaded: DataFrame) -> Callable[[DataFr
             .withColumn("redelivered", redelivered)
             .withColumn(
                 "problems",
-                F.when(duplicate, F.array(F.lit("duplicate_event_id:event_id"))).otherwise(F.col("problems")),
+                F.when(duplicate, F.array(F.lit(f"duplicate_{table.key}:{table.key}"))).otherwise(F.col("problems")),
             )
             .drop("_content", "_loaded", *key_columns)
         )
@@ -233,6 +237,21 @@ def _engagement_values() -> dict[str, Column]:
         "event_ts": F.col("_event_ts"),
         "count": F.col("_count"),
         "event_date": F.to_date("_event_ts"),
+        "content_id": F.nullif(F.trim("content_id"), F.lit("")),
+        "ip": F.nullif(F.trim("ip"), F.lit("")),
+        "device_id": F.nullif(F.trim("device_id"), F.lit("")),
+    }
+
+
+def _transfer_values() -> dict[str, Column]:
+    return {
+        "application_id": F.col("application_id"),
+        "account_id": F.col("account_id"),
+        "from_subject_id": F.col("from_subject_id"),
+        "to_subject_id": F.col("to_subject_id"),
+        "kind": F.col("kind"),
+        "decision": F.col("decision"),
+        "decided_at": F.col("_decided_at"),
     }
 
 
@@ -241,6 +260,7 @@ STORED_VALUES: dict[str, Callable[[], dict[str, Column]]] = {
     "accounts": _account_values,
     "subscriptions": _subscription_values,
     "engagement": _engagement_values,
+    "transfers": _transfer_values,
 }
 
 
@@ -264,7 +284,17 @@ def accepted_engagement(judged: DataFrame) -> DataFrame:
     return _accepted(judged, _engagement_values())
 
 
-ACCEPT = {"accounts": accepted_accounts, "subscriptions": accepted_subscriptions, "engagement": accepted_engagement}
+def accepted_transfers(judged: DataFrame) -> DataFrame:
+    """Clean transfer decisions in the `transfers` schema."""
+    return _accepted(judged, _transfer_values())
+
+
+ACCEPT = {
+    "accounts": accepted_accounts,
+    "subscriptions": accepted_subscriptions,
+    "engagement": accepted_engagement,
+    "transfers": accepted_transfers,
+}
 
 
 def latest_account_rows(changes: DataFrame) -> DataFrame:
@@ -343,6 +373,9 @@ def _loaded_elsewhere(
         window_start = start - timedelta(days=max_late_days)
         in_window = F.col("event_date").between(window_start, end + timedelta(days=1))
         return lake.read(table.name).where(in_window & from_other_days)
+    if table is TRANSFERS:
+        # Few rows (one per decided application): all of them, since an application_id is unique over all days.
+        return lake.read(table.name).where(from_other_days)
     # An account row may repeat one of any age: read only the files whose update times overlap the batch's
     # (Delta skips the others by their statistics). The bounds stay in the JVM, as instants.
     bounds = (
@@ -394,7 +427,7 @@ def ingest_range(  # noqa: C901 - one pass per table: judge, count, quarantine; 
     breaches: list[str] = []
     say = progress or (lambda message: None)
     try:
-        for table in (ACCOUNTS, SUBSCRIPTIONS, ENGAGEMENT):
+        for table in (ACCOUNTS, SUBSCRIPTIONS, ENGAGEMENT, TRANSFERS):
             say(f"reading {table.name}")
             with timing.stage(f"ingest {table.name}: list and read landing files"):
                 files = _files_for(landing, table, days)
@@ -488,6 +521,12 @@ def _write(lake, start, end, accepted, quarantined, loaded_days, quality_rows, s
         )
     else:
         lake.replace("account_changes", local_rows(spark, [], TABLES["account_changes"].schema), in_range)
+    # Most days have no transfers folder: then the range's slice is emptied only if it holds rows (a rerun after
+    # a withdrawn file), so an ordinary night makes no commit for it.
+    if "transfers" in accepted:
+        lake.replace("transfers", accepted["transfers"], in_range)
+    elif lake.exists("transfers") and lake.read("transfers").where(in_range).limit(1).count():
+        lake.replace("transfers", local_rows(spark, [], TABLES["transfers"].schema), in_range)
     earliest_event = start - timedelta(days=settings.max_late_days)
     event_window = f"{in_range} AND {between('event_date', earliest_event, end + timedelta(days=1))}"
     for name in ("subscriptions", "engagement"):
@@ -495,6 +534,19 @@ def _write(lake, start, end, accepted, quarantined, loaded_days, quality_rows, s
         lake.replace(name, accepted[name], event_window)
     say("updating account activity")
     lake.replace("account_daily", daily_account_counts(accepted["subscriptions"], accepted["engagement"]), in_range)
+    operators = daily_operators(accepted["engagement"])
+    lake.replace("operator_daily", operators, in_range)
+    lake.upsert(
+        "account_operators",
+        operators.groupBy("account_id", "actor_id").agg(
+            F.min("ingest_date").alias("first_seen_on"), F.max("ingest_date").alias("last_seen_on")
+        ),
+        ["account_id", "actor_id"],
+        update_set={
+            "first_seen_on": "least(target.first_seen_on, source.first_seen_on)",
+            "last_seen_on": "greatest(target.last_seen_on, source.last_seen_on)",
+        },
+    )
     lake.upsert(
         "account_activity",
         latest_use(accepted["engagement"]),

@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from accountwatch.expectations.runner import validate
-from accountwatch.schemas.events import ENGAGEMENT
+from accountwatch.schemas.events import ENGAGEMENT, TRANSFERS
 
 DAY = date(2026, 3, 1)
 
@@ -11,7 +11,7 @@ DAY = date(2026, 3, 1)
 def engagement_rows(spark, rows):
     return spark.createDataFrame(
         [
-            (event_id, "pa_1", "op", event_type, datetime(2026, 3, 1, 9), count, DAY, DAY, "f", 1)
+            (event_id, "pa_1", "op", event_type, datetime(2026, 3, 1, 9), count, DAY, DAY, "f", 1, None, None, None)
             for event_id, event_type, count in rows
         ],
         ENGAGEMENT,
@@ -35,6 +35,24 @@ def test_results_become_dq_rows_for_the_ingest_range(spark):
     outcome = validate("engagement", engagement_rows(spark, [("e1", "login", 1)]))
     rows = outcome.rows(date(2026, 3, 1), date(2026, 3, 2))
     assert rows and all(row[:3] == ("engagement", DAY, date(2026, 3, 2)) for row in rows)
+
+
+def test_transfers_suite_fails_duplicate_applications_and_unknown_decisions(spark):
+    def decision(application_id: str, decision: str) -> tuple:
+        return (application_id, "pa_1", "s_1", "s_2", "transfer", decision, datetime(2026, 3, 1, 9), DAY, "f", 1)
+
+    clean = validate(
+        "transfers", spark.createDataFrame([decision("a1", "approved"), decision("a2", "rejected")], TRANSFERS)
+    )
+    assert clean.failures == []
+    bad = validate(
+        "transfers", spark.createDataFrame([decision("a1", "approved"), decision("a1", "pending")], TRANSFERS)
+    )
+    failed = {(result["expectation"], result["column"]) for result in bad.results if not result["success"]}
+    assert failed == {
+        ("expect_column_values_to_be_unique", "application_id"),
+        ("expect_column_values_to_be_in_set", "decision"),
+    }
 
 
 def tier_rows(spark, rows):
