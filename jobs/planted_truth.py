@@ -50,6 +50,23 @@ class PlantedTruth:
     # (account, registration day): strangers whose common name (a handle with a counter, or one that other live
     # accounts already bear) is, or is one edit from, a closed account's: never to be flagged.
     common_name_collisions: frozenset[tuple[str, date]] = frozenset()
+    # (account, day) an account changed hands without an approved application: its subject changed, or new
+    # operators from new devices and networks replaced the old ones.
+    unapproved_transfer: frozenset[tuple[str, date]] = frozenset()
+    # Accounts that change hands or operators legitimately (an approved transfer, staff rotation, a new phone, an
+    # agency, a rebrand): never to be flagged.
+    transfer_look_alikes: frozenset[str] = frozenset()
+    # Accounts of a subject holding at least five unused public accounts.
+    account_hoarding: frozenset[str] = frozenset()
+    # Accounts of publishing agencies and organisations with many accounts, and of holders below the threshold.
+    hoarding_look_alikes: frozenset[str] = frozenset()
+    # (account, day) of bought reads and likes from aged accounts never active before.
+    fake_engagement: frozenset[tuple[str, date]] = frozenset()
+    # (account, day) of organic surges (a viral article, a campus behind one address): never to be flagged.
+    engagement_look_alikes: frozenset[tuple[str, date]] = frozenset()
+    # (account, first day, last day) of a stealthy farm spreading bought reads over several days: neither
+    # required nor wrong to flag.
+    engagement_drip: list[tuple[str, date, date]] = field(default_factory=list)
 
     def drip_days(self) -> frozenset[tuple[str, date]]:
         """Every (buyer, day) of a planted drip."""
@@ -95,6 +112,15 @@ class PlantedTruth:
                 ],
                 "closed_name_negatives": sorted(self.closed_name_negatives),
                 "common_name_collisions": [[key, day.isoformat()] for key, day in sorted(self.common_name_collisions)],
+                "unapproved_transfer": [[key, day.isoformat()] for key, day in sorted(self.unapproved_transfer)],
+                "transfer_look_alikes": sorted(self.transfer_look_alikes),
+                "account_hoarding": sorted(self.account_hoarding),
+                "hoarding_look_alikes": sorted(self.hoarding_look_alikes),
+                "fake_engagement": [[key, day.isoformat()] for key, day in sorted(self.fake_engagement)],
+                "engagement_look_alikes": [[key, day.isoformat()] for key, day in sorted(self.engagement_look_alikes)],
+                "engagement_drip": [
+                    [key, first.isoformat(), last.isoformat()] for key, first, last in self.engagement_drip
+                ],
             },
             indent=2,
             ensure_ascii=False,
@@ -136,6 +162,20 @@ class PlantedTruth:
                 (key, date.fromisoformat(day)) for key, day in raw.get("closed_name_reregistration", [])
             ),
             closed_name_negatives=list(raw.get("closed_name_negatives", [])),
+            unapproved_transfer=frozenset(
+                (key, date.fromisoformat(day)) for key, day in raw.get("unapproved_transfer", [])
+            ),
+            transfer_look_alikes=frozenset(raw.get("transfer_look_alikes", [])),
+            account_hoarding=frozenset(raw.get("account_hoarding", [])),
+            hoarding_look_alikes=frozenset(raw.get("hoarding_look_alikes", [])),
+            fake_engagement=frozenset((key, date.fromisoformat(day)) for key, day in raw.get("fake_engagement", [])),
+            engagement_look_alikes=frozenset(
+                (key, date.fromisoformat(day)) for key, day in raw.get("engagement_look_alikes", [])
+            ),
+            engagement_drip=[
+                (key, date.fromisoformat(first), date.fromisoformat(last))
+                for key, first, last in raw.get("engagement_drip", [])
+            ],
             common_name_collisions=frozenset(
                 (key, date.fromisoformat(day)) for key, day in raw.get("common_name_collisions", [])
             ),

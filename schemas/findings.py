@@ -11,6 +11,9 @@ DETECTORS = (
     "quota_overrun",
     "blacklisted_subject_registration",
     "closed_name_reregistration",
+    "unapproved_transfer",
+    "account_hoarding",
+    "fake_engagement",
 )
 SEVERITIES = ("low", "medium", "high")
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -20,12 +21,15 @@ from accountwatch.synthetic.bad_rows import (
     plan_event_bad_rows,
 )
 from accountwatch.synthetic.common import ACTIVE, NEVER, unique_ids
+from accountwatch.synthetic.plants.account_hoarding import plant_hoarding
 from accountwatch.synthetic.plants.batch_registration import StemPool, plan_public_registrations
 from accountwatch.synthetic.plants.blacklisted_subject_registration import plan_blacklisted_subject
 from accountwatch.synthetic.plants.closed_name_reregistration import plan_closed_names
+from accountwatch.synthetic.plants.fake_engagement import plant_engagement
 from accountwatch.synthetic.plants.fake_follower_spike import plan_bought_followers
 from accountwatch.synthetic.plants.lookalikes import plan_viral_days, weekly_swing, young_growth
 from accountwatch.synthetic.plants.quota_overrun import plan_quota_scenarios
+from accountwatch.synthetic.plants.unapproved_transfer import plant_transfers
 from accountwatch.synthetic.population import build_accounts, plan_regular_public, plan_users, status_matrix, use_matrix
 from accountwatch.synthetic.sizes import PlatformSize, SyntheticPlatformError, validate
 from accountwatch.synthetic.traffic import FOLLOW_SHARE, SUBSCRIPTION_SHARE, EventFactory, day_weights
@@ -224,6 +228,21 @@ def generate_platform(
         if progress is not None:
             progress(day + 1, size.days)
 
-    truth = planted_truth(world, plan, seed, bad_counts)
+    # Its own random stream, drawn last: the other plants' files stay what they were for the seed.
+    transfer_rng = np.random.default_rng(np.random.SeedSequence([seed, 7]))
+    plant_copies = max(1, size.public_accounts // 300)
+    transfers = plant_transfers(transfer_rng, landing, start, size.days, plant_copies)
+    hoarding = plant_hoarding(landing, start, size.days, plant_copies)
+    engagement = plant_engagement(transfer_rng, landing, start, size.days, plant_copies)
+    truth = replace(
+        planted_truth(world, plan, seed, bad_counts),
+        unapproved_transfer=transfers.planted,
+        transfer_look_alikes=transfers.look_alikes,
+        account_hoarding=hoarding.planted,
+        hoarding_look_alikes=hoarding.look_alikes,
+        fake_engagement=engagement.planted,
+        engagement_look_alikes=engagement.look_alikes,
+        engagement_drip=list(engagement.drips),
+    )
     write_truth(landing, truth)
     return truth

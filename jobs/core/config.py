@@ -129,6 +129,48 @@ class SpikeSettings:
 
 @with_config(SCHEMA_CONFIG)
 @dataclass(frozen=True)
+class TransferSettings:
+    """Thresholds of the unapproved_transfer detector (see defaults.toml for their meaning)."""
+
+    rule_version: Version = "unapproved_transfer/1"
+    approval_days: PositiveCount = 30
+    operator_window_days: PositiveCount = 90
+    overlap_days: Count = 2
+
+
+@with_config(SCHEMA_CONFIG)
+@dataclass(frozen=True)
+class EngagementSettings:
+    """Thresholds of the fake_engagement detector (see defaults.toml for their meaning)."""
+
+    rule_version: Version = "fake_engagement/1"
+    baseline_days: PositiveCount = 28
+    min_loaded_baseline_days: PositiveCount = 28
+    min_events: Count = 50
+    min_z: NonNegative = 5.0
+    new_actor_days: PositiveCount = 7
+    young_days: Count = 30
+    min_suspicious_actors: Count = 20
+    min_suspicious_share_of_excess: Share = 0.5
+    medium_suspicious_events: Count = 200
+    high_suspicious_events: Count = 1000
+    sample_actors: Count = 20
+
+
+@with_config(SCHEMA_CONFIG)
+@dataclass(frozen=True)
+class HoardingSettings:
+    """Thresholds of the account_hoarding detector (see defaults.toml for their meaning)."""
+
+    rule_version: Version = "account_hoarding/1"
+    min_accounts: PositiveCount = 5
+    unused_after_registration_days: PositiveCount = 60
+    unused_days: PositiveCount = 90
+    max_listed_accounts: PositiveCount = 100
+
+
+@with_config(SCHEMA_CONFIG)
+@dataclass(frozen=True)
 class BatchSettings:
     """Thresholds of the batch_registration detector (see defaults.toml for their meaning)."""
 
@@ -262,6 +304,9 @@ class RecommendedActions(_Section):
     quota_overrun: ActionsBySeverity
     blacklisted_subject_registration: ActionsBySeverity
     closed_name_reregistration: ActionsBySeverity
+    unapproved_transfer: ActionsBySeverity
+    account_hoarding: ActionsBySeverity
+    fake_engagement: ActionsBySeverity
 
 
 class QuotaSection(_Section):
@@ -285,6 +330,9 @@ class ConfigFile(_Section):
     batch_registration: BatchSettings
     blacklisted_subject_registration: RuleVersionSection
     closed_name_reregistration: NameMatchSettings
+    unapproved_transfer: TransferSettings
+    account_hoarding: HoardingSettings
+    fake_engagement: EngagementSettings
     recommended_actions: RecommendedActions
     credit_tiers: TierPolicy
     blacklist: BlacklistRules
@@ -316,6 +364,9 @@ class Settings:
     batch: BatchSettings = field(default_factory=BatchSettings)
     blacklisted_subject_rule_version: str = "blacklisted_subject_registration/1"
     names: NameMatchSettings = field(default_factory=NameMatchSettings)
+    transfer: TransferSettings = field(default_factory=TransferSettings)
+    hoarding: HoardingSettings = field(default_factory=HoardingSettings)
+    engagement: EngagementSettings = field(default_factory=EngagementSettings)
     actions: dict[str, dict[str, str]] = field(default_factory=dict)
     tiers: TierPolicy = field(default_factory=TierPolicy)
     blacklist: BlacklistRules = field(default_factory=BlacklistRules)
@@ -335,6 +386,9 @@ class Settings:
             "fake_follower_spike": self.spike.rule_version,
             "blacklisted_subject_registration": self.blacklisted_subject_rule_version,
             "closed_name_reregistration": self.names.rule_version,
+            "unapproved_transfer": self.transfer.rule_version,
+            "account_hoarding": self.hoarding.rule_version,
+            "fake_engagement": self.engagement.rule_version,
         }
 
     def provenance(self) -> dict[str, object]:
@@ -463,6 +517,9 @@ def _settings(config: ConfigFile, source: str) -> Settings:
         batch=config.batch_registration,
         blacklisted_subject_rule_version=config.blacklisted_subject_registration.rule_version,
         names=config.closed_name_reregistration,
+        transfer=config.unapproved_transfer,
+        hoarding=config.account_hoarding,
+        engagement=config.fake_engagement,
         actions=config.recommended_actions.model_dump(),
         tiers=config.credit_tiers,
         blacklist=config.blacklist,

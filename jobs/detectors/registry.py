@@ -6,12 +6,15 @@ Each detector module (`jobs/detectors/<name>.py`) holds its transforms and its `
 from __future__ import annotations
 
 from accountwatch.jobs.detectors import (
+    account_hoarding,
     batch_registration,
     blacklisted_subject_registration,
     closed_name_reregistration,
     dormant_account,
+    fake_engagement,
     fake_follower_spike,
     quota_overrun,
+    unapproved_transfer,
 )
 from accountwatch.jobs.detectors.base import BlacklistRole, Detector, Phase
 
@@ -24,6 +27,9 @@ DETECTORS: tuple[Detector, ...] = (
     quota_overrun.DETECTOR,
     blacklisted_subject_registration.DETECTOR,
     closed_name_reregistration.DETECTOR,
+    unapproved_transfer.DETECTOR,
+    account_hoarding.DETECTOR,
+    fake_engagement.DETECTOR,
 )
 _BY_NAME = {detector.name: detector for detector in DETECTORS}
 

@@ -26,15 +26,15 @@ def view(detector: str, evidence: dict, account: str = "pa_1", group: tuple[str,
 
 def test_detector_names_are_unique_and_the_findings_schema_lists_exactly_them_in_order():
     names = registry.names()
-    assert len(set(names)) == len(names) == 6
+    assert len(set(names)) == len(names) == 9
     assert names == SCHEMA_DETECTORS
 
 
 def test_get_returns_the_entry_and_an_unknown_name_is_refused_naming_the_known_ones():
     assert registry.get("dormant_account").name == "dormant_account"
     with pytest.raises(registry.UnknownDetectorError) as refused:
-        registry.get("fake_engagement")
-    assert str(refused.value).startswith("unknown detector 'fake_engagement' (expected one of fake_follower_spike, ")
+        registry.get("fake_engagment")
+    assert str(refused.value).startswith("unknown detector 'fake_engagment' (expected one of fake_follower_spike, ")
 
 
 @pytest.mark.parametrize("detector", registry.DETECTORS, ids=registry.names())
@@ -75,7 +75,15 @@ def test_the_barring_detectors_are_judged_after_the_blacklist_and_the_others_bef
         "closed_name_reregistration",
     ]
     before = [d.name for d in registry.in_phase("before_blacklist")]
-    assert sorted(before) == ["batch_registration", "dormant_account", "fake_follower_spike", "quota_overrun"]
+    assert sorted(before) == [
+        "account_hoarding",
+        "batch_registration",
+        "dormant_account",
+        "fake_engagement",
+        "fake_follower_spike",
+        "quota_overrun",
+        "unapproved_transfer",
+    ]
     # The spike detector reads the run's bursts, so they are judged first.
     assert before.index("batch_registration") < before.index("fake_follower_spike")
 

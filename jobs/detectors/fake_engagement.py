@@ -1,0 +1,322 @@
+"""fake_engagement: a day's reads, likes, shares and comments far above the account's own baseline, from bought actors.
+
+Per public account and day D: the audience events (reads, likes, shares, comments, counts included) delivered
+by D against the account's robust baseline of the `baseline_days` before (median and MAD, as `fake_follower_spike`
+takes its own); a candidate day must also reach `min_events`. The day's actors are then judged as of D: new (their
+first read, like, share or comment anywhere came within `new_actor_days`) or young (registered within
+`young_days`). Bought engagement is a day whose excess over the baseline comes mostly from such actors:
+organic virality (a viral article, a news day, the surge after a broadcast push, a campus behind one address)
+is read by established readers, and is never flagged however high it goes.
+
+Every figure is "as of" D (rows delivered in folders up to D), so a nightly run and a backfill agree. Reads the
+compact `account_daily` for the baselines, the run days' engagement rows of the candidate accounts only, and the
+compact `user_activity` and `accounts` for the actors.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import date, timedelta
+from typing import Any
+
+from pyspark.sql import Column, DataFrame
+from pyspark.sql import functions as F
+
+from accountwatch.jobs.core.config import EngagementSettings, Settings
+from accountwatch.jobs.detectors.base import Detection, Detector, FindingView, RawRows, RunInputs, Scoring
+from accountwatch.jobs.detectors.fake_follower_spike import MAD_TO_SIGMA, spike_history_gap
+from accountwatch.jobs.ingest.operators import network_of
+from accountwatch.schemas.landing import AUDIENCE_EVENT_TYPES
+
+NAME = "fake_engagement"
+
+
+def _audience() -> Column:
+    return F.col("reads") + F.col("likes") + F.col("shares") + F.col("comments")
+
+
+def audience_days(start: date, end: date, min_events: int) -> Callable[[DataFrame], DataFrame]:
+    """Per account and run day of start..end: its audience events as of that day, where they reach `min_events`."""
+
+    def transform(daily: DataFrame) -> DataFrame:
+        on_time = F.col("event_date").between(F.lit(start), F.lit(end)) & (F.col("ingest_date") <= F.col("event_date"))
+        return (
+            daily.where(on_time)
+            .groupBy("account_id", F.col("event_date").alias("run_date"))
+            .agg(
+                F.sum(_audience()).alias("events"),
+                F.sum("reads").alias("reads"),
+                F.sum("likes").alias("likes"),
+                F.sum("shares").alias("shares"),
+                F.sum("comments").alias("comments"),
+            )
+            .where(F.col("events") >= min_events)
+        )
+
+    return transform
+
+
+def audience_baselines(daily: DataFrame, baseline_days: int) -> Callable[[DataFrame], DataFrame]:
+    """Add each candidate day's baseline over the `baseline_days` before it, as delivered by then: median, MAD, z.
+
+    Days without events count as zero.
+    """
+
+    def transform(candidates: DataFrame) -> DataFrame:
+        grid = candidates.select(
+            "account_id",
+            "run_date",
+            F.explode(F.sequence(F.date_sub("run_date", baseline_days), F.date_sub("run_date", 1))).alias("day"),
+        )
+        delivered = daily.select(
+            F.col("account_id").alias("_account"),
+            F.col("event_date").alias("_day"),
+            F.col("ingest_date").alias("_ingest"),
+            _audience().alias("_events"),
+        )
+        as_of = (
+            (F.col("account_id") == F.col("_account"))
+            & (F.col("day") == F.col("_day"))
+            & (F.col("_ingest") <= F.col("run_date"))
+        )
+        per_day = (
+            grid.join(delivered, as_of, "left")
+            .groupBy("account_id", "run_date", "day")
+            .agg(F.coalesce(F.sum("_events"), F.lit(0)).alias("day_events"))
+        )
+        medians = per_day.groupBy("account_id", "run_date").agg(F.median("day_events").alias("expected_events"))
+        spread = (
+            per_day.join(medians, ["account_id", "run_date"])
+            .groupBy("account_id", "run_date")
+            .agg(F.median(F.abs(F.col("day_events") - F.col("expected_events"))).alias("mad_events"))
+        )
+        scale = F.greatest(F.lit(MAD_TO_SIGMA) * F.col("mad_events"), F.sqrt(F.col("expected_events")), F.lit(1.0))
+        return (
+            candidates.join(medians, ["account_id", "run_date"])
+            .join(spread, ["account_id", "run_date"])
+            .withColumn("expected_events", F.col("expected_events").cast("double"))
+            .withColumn("baseline_scale", scale)
+            .withColumn("z", (F.col("events") - F.col("expected_events")) / F.col("baseline_scale"))
+        )
+
+    return transform
+
+
+def day_actors(users: DataFrame, activity: DataFrame, settings: EngagementSettings) -> Callable[[DataFrame], DataFrame]:
+    """Per candidate account, day and actor (from the day's audience rows): events, devices, networks, signals.
+
+    new: the actor's first read, like, share or comment anywhere came within `new_actor_days` up to the day;
+    young: registered within `young_days`; suspicious: new or young.
+    """
+
+    def transform(rows: DataFrame) -> DataFrame:
+        per_actor = rows.groupBy("account_id", "run_date", "actor_id").agg(
+            F.sum("count").alias("actor_events"),
+            F.collect_set("device_id").alias("devices"),
+            F.collect_set(network_of(F.col("ip"))).alias("networks"),
+            F.collect_set("content_id").alias("contents"),
+        )
+        registered = users.select(F.col("account_id").alias("actor_id"), F.col("registered_at").alias("actor_since"))
+        first_active = activity.select(F.col("user_id").alias("actor_id"), "first_active_on")
+        new = F.col("first_active_on") > F.date_sub("run_date", settings.new_actor_days)
+        young = F.col("actor_since") >= F.to_timestamp(F.date_sub("run_date", settings.young_days - 1))
+        return (
+            per_actor.join(registered, "actor_id", "left")
+            .join(first_active, "actor_id", "left")
+            .withColumn("new", F.coalesce(new, F.lit(True)))
+            .withColumn("young", F.coalesce(young, F.lit(False)))
+            .withColumn("suspicious", F.col("new") | F.col("young"))
+        )
+
+    return transform
+
+
+def _share(part: Column, whole: Column) -> Column:
+    return F.round(F.when(whole > 0, part / whole).otherwise(F.lit(0.0)), 3)
+
+
+def engagement_findings(spikes: DataFrame, settings: EngagementSettings) -> Callable[[DataFrame], DataFrame]:
+    """From the judged actors of the `spikes` days: the days whose excess the suspicious actors explain."""
+
+    def transform(actors: DataFrame) -> DataFrame:
+        suspicious = F.col("suspicious")
+
+        def of_suspicious(column: str) -> Column:
+            return F.sum(F.when(suspicious, F.col(column)).otherwise(0))
+
+        quality = actors.groupBy("account_id", "run_date").agg(
+            F.count("*").alias("actors"),
+            F.sum(suspicious.cast("int")).alias("suspicious_actors"),
+            of_suspicious("actor_events").alias("suspicious_events"),
+            F.sum(F.col("new").cast("int")).alias("new_actors"),
+            F.sum(F.col("young").cast("int")).alias("young_actors"),
+            F.size(F.array_distinct(F.flatten(F.collect_list(F.when(suspicious, F.col("devices")))))).alias(
+                "suspicious_devices"
+            ),
+            F.size(F.array_distinct(F.flatten(F.collect_list(F.when(suspicious, F.col("networks")))))).alias(
+                "suspicious_networks"
+            ),
+            F.slice(
+                F.array_sort(F.collect_list(F.when(suspicious, F.col("actor_id")))), 1, settings.sample_actors
+            ).alias("sample_actor_ids"),
+            F.slice(F.array_sort(F.array_distinct(F.flatten(F.collect_list("contents")))), 1, 20).alias("content_ids"),
+        )
+        excess = F.col("events") - F.col("expected_events")
+        return (
+            quality.join(spikes, ["account_id", "run_date"])
+            .where(
+                (F.col("suspicious_actors") >= settings.min_suspicious_actors)
+                & (F.col("suspicious_events") >= settings.min_suspicious_share_of_excess * excess)
+            )
+            .withColumn("excess", excess)
+        )
+
+    return transform
+
+
+def engagement_evidence(settings: EngagementSettings) -> Callable[[DataFrame], DataFrame]:
+    """Finding columns: severity by the suspicious events, score the z against the baseline."""
+
+    def transform(found: DataFrame) -> DataFrame:
+        severity = (
+            F.when(F.col("suspicious_events") >= settings.high_suspicious_events, "high")
+            .when(F.col("suspicious_events") >= settings.medium_suspicious_events, "medium")
+            .otherwise("low")
+        )
+        return found.select(
+            "run_date",
+            "account_id",
+            "subject_id",
+            severity.alias("severity"),
+            F.round("z", 2).cast("double").alias("score"),
+            F.to_json(
+                F.struct(
+                    F.col("events").alias("observed_events"),
+                    F.struct(
+                        "reads",
+                        "likes",
+                        "shares",
+                        "comments",
+                        F.round("likes_per_read", 3).alias("likes_per_read"),
+                    ).alias("by_type"),
+                    F.struct(
+                        F.col("expected_events"),
+                        F.round("baseline_scale", 2).alias("scale"),
+                        F.lit(settings.baseline_days).alias("days"),
+                    ).alias("baseline"),
+                    F.round("z", 2).alias("z"),
+                    "actors",
+                    "suspicious_actors",
+                    "suspicious_events",
+                    _share(F.col("suspicious_events"), F.col("excess")).alias("suspicious_share_of_excess"),
+                    "new_actors",
+                    "young_actors",
+                    "suspicious_devices",
+                    "suspicious_networks",
+                    "sample_actor_ids",
+                    "content_ids",
+                ),
+                {"ignoreNullFields": "false"},
+            ).alias("evidence"),
+        )
+
+    return transform
+
+
+def judge_engagement(
+    daily: DataFrame,
+    engagement: DataFrame,
+    users: DataFrame,
+    activity: DataFrame,
+    start: date,
+    end: date,
+    settings: EngagementSettings,
+) -> DataFrame:
+    """Finding candidates for start..end: spiking days, their actors judged, shaped."""
+    spikes = (
+        daily.transform(audience_days(start, end, settings.min_events))
+        .transform(audience_baselines(daily, settings.baseline_days))
+        .where(F.col("z") >= settings.min_z)
+        .withColumn("likes_per_read", F.when(F.col("reads") > 0, F.col("likes") / F.col("reads")))
+    )
+    rows = (
+        engagement.where(
+            F.col("event_date").between(F.lit(start), F.lit(end))
+            & (F.col("ingest_date") <= F.col("event_date"))
+            & F.col("event_type").isin(*AUDIENCE_EVENT_TYPES)
+            & F.col("actor_id").isNotNull()
+        )
+        .withColumnRenamed("event_date", "run_date")
+        .join(spikes.select("account_id", "run_date"), ["account_id", "run_date"], "semi")
+    )
+    judged = rows.transform(day_actors(users, activity, settings)).transform(engagement_findings(spikes, settings))
+    subjects = users.select("account_id", "subject_id")
+    return judged.join(subjects, "account_id", "left").transform(engagement_evidence(settings))
+
+
+def history_gap(day: date, settings: Settings, loaded: Mapping[str, set[date]]) -> str | None:
+    """Why the loaded engagement cannot give `day` a baseline, or None."""
+    engagement = settings.engagement
+    gap = spike_history_gap(day, engagement.baseline_days, engagement.min_loaded_baseline_days, loaded["engagement"])
+    return gap.replace("subscriptions are", "engagement is") if gap else None
+
+
+def find(inputs: RunInputs) -> Detection:
+    """The run's fake engagement on its judged days."""
+    lake, settings, start, end = inputs.lake, inputs.settings.engagement, inputs.start, inputs.end
+    baseline_start = start - timedelta(days=settings.baseline_days + 1)
+    daily = lake.read("account_daily").where(F.col("ingest_date").between(F.lit(baseline_start), F.lit(end)))
+    engagement = lake.read("engagement").where(F.col("event_date").between(F.lit(start), F.lit(end)))
+    found = judge_engagement(daily, engagement, lake.read("accounts"), lake.read("user_activity"), start, end, settings)
+    return Detection(found.where(F.col("run_date").isin(*inputs.judged)))
+
+
+def sentence(evidence: dict[str, Any]) -> str:
+    """What a fake_engagement finding shows, in one sentence."""
+    baseline = evidence.get("baseline", {})
+    return (
+        f"{evidence.get('observed_events')} reads, likes, shares and comments against an expected "
+        f"{baseline.get('expected_events')} (z {evidence.get('z')}); {evidence.get('suspicious_events')} of them "
+        f"from {evidence.get('suspicious_actors')} new or young actors"
+    )
+
+
+def raw_rows(finding: FindingView) -> RawRows:
+    """The account's row."""
+    return RawRows(accounts=(("account_id", finding.account_id),))
+
+
+def drip_days(truth: Any) -> set[tuple[str, date]]:
+    """Every (account, day) of a planted stealthy farm: flagging them is neither required nor wrong."""
+    return {
+        (account, first + timedelta(days=offset))
+        for account, first, last in truth.engagement_drip
+        for offset in range((last - first).days + 1)
+    }
+
+
+def evidence_key() -> list[Column]:
+    """A spike day is its own evidence."""
+    return [F.col("run_date").cast("string")]
+
+
+DETECTOR = Detector(
+    name=NAME,
+    section=NAME,
+    reads=("account_daily", "engagement", "accounts", "user_activity", "loaded_days"),
+    phase="before_blacklist",
+    severities=("low", "medium", "high"),
+    sentence=sentence,
+    raw_rows=raw_rows,
+    evidence_key=evidence_key,
+    scoring=Scoring(
+        case="account_day",
+        planted=lambda truth: truth.fake_engagement,
+        ignored=drip_days,
+        look_alikes=lambda truth: truth.engagement_look_alikes,
+        look_alike_case="account_day",
+    ),
+    find=find,
+    history_gap=history_gap,
+    progress="looking for faked engagement",
+)

@@ -1,0 +1,137 @@
+"""Planted fake_engagement cases and the organic surges that look like them.
+
+Written like the transfer plant: accounts of their own, as extra landing files after the rest of the platform.
+Four public accounts share a pool of established readers (registered long before the period, reading from its
+first days), about a quarter of whom read each account every day. Then:
+
+- `bought`: on one day, a farm of aged accounts that never acted before (registered a year before the period,
+  working from five phones behind two addresses) reads and likes one article of the buyer: planted;
+- `stealthy`: the same kind of farm spreads its reads and likes over five days (`engagement_drip`: flagging
+  those days is neither required nor wrong; the README says whether they are caught);
+- `viral`: one day every established reader reads the article and half of them share it: never flagged;
+- `campus`: one day most established readers read from one campus /24: never flagged.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+
+import numpy as np
+
+from accountwatch.synthetic.plants.overlay import OverlayFiles
+
+FILE_NAME = "engagement-cases.csv"
+READERS = 120
+FARM = 150
+STEALTHY_DAYS = 5
+
+
+@dataclass(frozen=True)
+class EngagementCases:
+    """What the engagement plant wrote: planted and look-alike (account, day) pairs and the stealthy drips."""
+
+    planted: frozenset[tuple[str, date]]
+    look_alikes: frozenset[tuple[str, date]]
+    drips: tuple[tuple[str, date, date], ...]
+
+
+def _user(files: OverlayFiles, start: date, user: str, serial: int) -> None:
+    registered = f"{(start - timedelta(days=365 + serial % 200)).isoformat()} 08:{serial % 60:02d}:00"
+    files.account(
+        start,
+        {
+            "account_id": user,
+            "account_type": "user",
+            "subject_id": "",
+            "subject_type": "",
+            "account_name": f"reader {user}",
+            "registered_at": registered,
+            "registration_ip": f"10.{160 + serial // 250}.{serial % 250}.3",
+            "device_id": f"reg-{user}",
+            "phone": "",
+            "content_category": "",
+            "status": "active",
+            "updated_at": registered,
+        },
+    )
+
+
+def _public(files: OverlayFiles, start: date, account: str, serial: int) -> None:
+    registered = f"{(start - timedelta(days=500)).isoformat()} 10:00:00"
+    files.account(
+        start,
+        {
+            "account_id": account,
+            "account_type": "public",
+            "subject_id": f"s_{account}",
+            "subject_type": "enterprise",
+            "account_name": f"morning post {serial:04d}",
+            "registered_at": registered,
+            "registration_ip": f"10.159.{serial % 250}.9",
+            "device_id": f"reg-{account}",
+            "phone": f"1366{serial:07d}",
+            "content_category": "news",
+            "status": "active",
+            "updated_at": registered,
+        },
+    )
+
+
+# Long: the plant's story in order (accounts, readers, farms, daily traffic, the surges), each step a few lines.
+def plant_engagement(rng: np.random.Generator, landing: Path, start: date, days: int, copies: int) -> EngagementCases:
+    """Write `copies` of every case into `landing`; return what a detector should and must not flag."""
+    files = OverlayFiles("eng")
+    end = start + timedelta(days=days - 1)
+    planted: set[tuple[str, date]] = set()
+    look_alikes: set[tuple[str, date]] = set()
+    drips: list[tuple[str, date, date]] = []
+    first_day = max(40, days // 3)
+    for copy in range(copies):
+        names = {case: f"pa_eng_{copy:03d}_{case}" for case in ("bought", "stealthy", "viral", "campus")}
+        for serial, account in enumerate(names.values()):
+            _public(files, start, account, 4 * copy + serial)
+        readers = [f"u_eng_{copy:03d}_r{index:04d}" for index in range(READERS)]
+        farm = [f"u_eng_{copy:03d}_f{index:04d}" for index in range(2 * FARM)]
+        for serial, user in enumerate(readers + farm):
+            _user(files, start, user, 1000 * copy + serial)
+        surge = {
+            case: start + timedelta(days=int(rng.integers(first_day, max(first_day + 1, days - 8)))) for case in names
+        }
+        day = start
+        while day <= end:
+            offset = (day - start).days
+            for serial, account in enumerate(names.values()):
+                files.use(account, f"op_{account}", day, f"dev-op-{account}", f"10.159.{serial}.20", publish=True)
+                article = f"{account}-art-{day.isoformat()}"
+                for index, reader in enumerate(readers):
+                    if (index + offset + serial) % 4 == 0:
+                        files.audience(account, reader, day, "read", article, f"10.170.{index}.8", f"dev-{reader}")
+            day += timedelta(days=1)
+        bought, stealthy = names["bought"], names["stealthy"]
+        for index, actor in enumerate(farm[:FARM]):
+            article = f"{bought}-art-{surge['bought'].isoformat()}"
+            ip, device = f"10.240.{index % 2}.{index % 200}", f"farm-phone-{copy}-{index % 5}"
+            files.audience(bought, actor, surge["bought"], "read", article, ip, device)
+            files.audience(bought, actor, surge["bought"], "like", article, ip, device)
+        planted.add((bought, surge["bought"]))
+        drip_first = surge["stealthy"] - timedelta(days=STEALTHY_DAYS - 1)
+        for index, actor in enumerate(farm[FARM:]):
+            day = drip_first + timedelta(days=index % STEALTHY_DAYS)
+            article = f"{stealthy}-art-{day.isoformat()}"
+            ip, device = f"10.241.{index % 2}.{index % 200}", f"farm-phone-{copy}-s{index % 5}"
+            files.audience(stealthy, actor, day, "read", article, ip, device)
+            files.audience(stealthy, actor, day, "like", article, ip, device)
+        drips.append((stealthy, drip_first, surge["stealthy"]))
+        viral, campus = names["viral"], names["campus"]
+        for index, reader in enumerate(readers):
+            article = f"{viral}-art-{surge['viral'].isoformat()}"
+            files.audience(viral, reader, surge["viral"], "read", article, f"10.170.{index}.8", f"dev-{reader}")
+            if index % 2 == 0:
+                files.audience(viral, reader, surge["viral"], "share", article, f"10.170.{index}.8", f"dev-{reader}")
+            article = f"{campus}-art-{surge['campus'].isoformat()}"
+            files.audience(campus, reader, surge["campus"], "read", article, f"10.200.1.{index % 250}", f"dev-{reader}")
+        look_alikes.update({(viral, surge["viral"]), (campus, surge["campus"])})
+    files.write(landing, FILE_NAME)
+    return EngagementCases(frozenset(planted), frozenset(look_alikes), tuple(drips))
