@@ -233,16 +233,16 @@ def generate_platform(
     plant_copies = max(1, size.public_accounts // 300)
     transfers = plant_transfers(transfer_rng, landing, start, size.days, plant_copies)
     hoarding = plant_hoarding(landing, start, size.days, plant_copies)
-    engagement = plant_engagement(transfer_rng, landing, start, size.days, plant_copies)
+    engagement_cases = plant_engagement(transfer_rng, landing, start, size.days, plant_copies)
     truth = replace(
         planted_truth(world, plan, seed, bad_counts),
         unapproved_transfer=transfers.planted,
         transfer_look_alikes=transfers.look_alikes,
         account_hoarding=hoarding.planted,
         hoarding_look_alikes=hoarding.look_alikes,
-        fake_engagement=engagement.planted,
-        engagement_look_alikes=engagement.look_alikes,
-        engagement_drip=list(engagement.drips),
+        fake_engagement=engagement_cases.planted,
+        engagement_look_alikes=engagement_cases.look_alikes,
+        engagement_drip=list(engagement_cases.drips),
     )
     write_truth(landing, truth)
     return truth
