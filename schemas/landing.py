@@ -19,7 +19,8 @@ class LandingTable:
     key: str | None = None
     # A timestamp at or after the start of this many days after the row's folder day cannot have been exported yet.
     timestamp_limit_days: int = 2
-    # Whether a day may have no folder at all (most days no one applies for a transfer).
+    # Whether a day may have no folder at all (most days no one applies for a transfer). Such a table has a
+    # handful of rows a day, so one bad row is no broken export: its quarantined share fails no day.
     optional: bool = False
 
 

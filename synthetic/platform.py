@@ -234,6 +234,7 @@ def generate_platform(
     transfers = plant_transfers(transfer_rng, landing, start, size.days, plant_copies)
     hoarding = plant_hoarding(landing, start, size.days, plant_copies)
     engagement_cases = plant_engagement(transfer_rng, landing, start, size.days, plant_copies)
+    bad_counts["duplicate_application_id"] = transfers.duplicate_applications
     truth = replace(
         planted_truth(world, plan, seed, bad_counts),
         unapproved_transfer=transfers.planted,

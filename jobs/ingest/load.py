@@ -478,7 +478,8 @@ def ingest_range(  # noqa: C901 - one pass per table: judge, count, quarantine; 
                 loaded_days.append(
                     (table.name, day, files_per_day[day], landed[day], landed[day] - bad - again[day], bad)
                 )
-            breaches += _threshold_breaches(table.name, landed, reasons, settings.max_quarantine_share)
+            if not table.optional:
+                breaches += _threshold_breaches(table.name, landed, reasons, settings.max_quarantine_share)
             accepted[table.name] = ACCEPT[table.name](judged.where(~F.col("redelivered")))
             quarantined.append(judged.transform(to_quarantine(table)))
         if breaches:

@@ -23,7 +23,7 @@ import numpy as np
 from accountwatch.synthetic.plants.overlay import OverlayFiles
 
 FILE_NAME = "engagement-cases.csv"
-READERS = 120
+READERS = 80
 FARM = 150
 STEALTHY_DAYS = 5
 

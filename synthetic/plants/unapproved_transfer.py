@@ -41,6 +41,8 @@ class TransferCases:
 
     planted: frozenset[tuple[str, date]]
     look_alikes: frozenset[str]
+    # Rows the ingest must quarantine as `duplicate_application_id`.
+    duplicate_applications: int
 
 
 @dataclass(frozen=True)
@@ -92,8 +94,9 @@ class _Case:
             self.files.use(self.account, actor, day, device, ip, publish=(day - self.start).days % 3 == 0)
             day += timedelta(days=1)
 
-    def decide(self, decision: str, days_before: int) -> None:
+    def decide(self, decision: str, days_before: int, delivered_days_before: int | None = None) -> None:
         decided = self.handover - timedelta(days=days_before)
+        delivered = self.handover - timedelta(days=delivered_days_before or days_before)
         values = {
             "application_id": f"app-xfer-{self.serial:04d}",
             "account_id": self.account,
@@ -103,7 +106,7 @@ class _Case:
             "decision": decision,
             "decided_at": f"{decided.isoformat()} 16:00:00",
         }
-        self.files.add("transfers", decided, [values[column] for column in TRANSFERS.columns])
+        self.files.add("transfers", delivered, [values[column] for column in TRANSFERS.columns])
 
 
 def _write_case(case: _Case, scenario: str) -> None:
@@ -119,6 +122,8 @@ def _write_case(case: _Case, scenario: str) -> None:
         case.account_row(case.handover, case.subject(), renamed=True)
     if scenario == "sold_after_rejection":
         case.decide("rejected", 12)
+        # The same application again two days later, now approved: a conflicting duplicate, quarantined.
+        case.decide("approved", 12, delivered_days_before=10)
     if scenario == "approved_sale":
         case.decide("approved", 7)
     if scenario in ("taken_over", "approved_sale", "office_rotation", "new_phone"):
@@ -158,4 +163,4 @@ def plant_transfers(rng: np.random.Generator, landing: Path, start: date, days: 
             else:
                 look_alikes.add(case.account)
     files.write(landing, FILE_NAME)
-    return TransferCases(frozenset(planted), frozenset(look_alikes))
+    return TransferCases(frozenset(planted), frozenset(look_alikes), duplicate_applications=copies)

@@ -42,7 +42,14 @@ def test_planted_bad_rows_cover_every_row_level_reason_and_match_the_files(tiny)
                 found["event_ts_out_of_window"] += 1
             bad_per_table_day[(table_name, row["_folder"])] += sum(found.values()) - before
     found["duplicate_event_id"] = tiny.truth.bad_rows["duplicate_event_id"]
+    first_copies: dict[str, dict] = {}
+    for row in tiny.rows["transfers"]:
+        first = first_copies.setdefault(row["application_id"], row)
+        if first is not row and any(first[name] != row[name] for name in LANDING_TABLES["transfers"].columns):
+            found["duplicate_application_id"] += 1
     assert found == Counter(tiny.truth.bad_rows)
     rows_per_table_day = Counter((name, row["_folder"]) for name in LANDING_TABLES for row in tiny.rows[name])
-    # Far below the 5% of a table-day that fails an ingest, even on the tiny platform's thin days.
-    assert max(bad / rows_per_table_day[key] for key, bad in bad_per_table_day.items()) < 0.02
+    # Far below the 5% of a table-day that fails an ingest, even on the tiny platform's thin days (the few
+    # transfer decisions of a day are exempt from that share).
+    shares = [bad / rows_per_table_day[key] for key, bad in bad_per_table_day.items() if key[0] != "transfers"]
+    assert max(shares) < 0.02

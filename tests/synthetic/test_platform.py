@@ -48,8 +48,11 @@ def test_events_land_on_their_platform_day_or_up_to_three_days_late(tiny):
 
 
 def test_event_volume_is_close_to_the_requested_size(tiny):
-    landed = len(tiny.rows["subscriptions"]) + len(tiny.rows["engagement"])
-    assert 0.9 * TINY.events < landed < 1.1 * TINY.events
+    # The size is the organic platform's; the transfer, hoarding and engagement plants write their own files.
+    rows = tiny.rows["subscriptions"] + tiny.rows["engagement"]
+    organic = [row for row in rows if not row["_file"].name.endswith("-cases.csv")]
+    assert 0.9 * TINY.events < len(organic) < 1.1 * TINY.events
+    assert len(organic) < len(rows)
 
 
 def test_generating_into_a_landing_folder_with_tables_is_refused(tiny):
