@@ -6,7 +6,7 @@ import sys
 
 import typer
 
-from accountwatch.flows.cli import admin, exports, review, runs
+from accountwatch.flows.cli import admin, exports, review, runs, status
 from accountwatch.flows.cli.common import DEMO_MARKER, CommandError, OutputFormat, _emit, _pii_key
 from accountwatch.flows.cli.review import BLACKLIST_COLUMNS
 
@@ -27,6 +27,7 @@ app.command("export-evidence")(exports.export_evidence)
 app.command("purge-quarantine-pii")(admin.purge_quarantine_pii)
 app.command("rotate-pii-key")(admin.rotate_pii_key)
 app.command()(exports.report)
+app.command()(status.status)
 app.command()(runs.serve)
 app.command()(exports.evaluate)
 app.command()(runs.demo)
