@@ -90,6 +90,32 @@ def report(
     )
 
 
+def measures(
+    month: Annotated[str, typer.Option("--month", help="The calendar month (YYYY-MM).")],
+    out: Annotated[Path, typer.Option("--out", help="New (or empty) folder to write the record to.")],
+    by: Annotated[
+        str | None,
+        typer.Option("--by", help="Who exports the record (logged in `exports`); default: the login name."),
+    ] = None,
+    landing: LandingOption = DEFAULT_LANDING,
+    lake: LakeOption = DEFAULT_LAKE,
+    config: ConfigOption = None,
+) -> None:
+    """Write the month's record of measures for the regulator: findings, verdicts, measures, tiers, CSV and HTML."""
+    from accountwatch.jobs.outputs.measures import export_measures, month_bounds
+
+    month_bounds(month)
+    lake_tables, settings = _open_existing(lake, config, "findings", "run `accountwatch run` or `backfill` first")
+    export = export_measures(
+        lake_tables, settings, month, out, by or getpass.getuser(), datetime.now(settings.zone), console.print
+    )
+    console.print(
+        f"record of measures for {month} written to {export.out_dir}: {export.findings} finding(s), "
+        f"{len(export.files)} CSV files and summary.html (data SHA-256 {export.data_sha256}); "
+        f"logged as export {export.export_id}"
+    )
+
+
 def _print_scores(findings_rows, truth) -> None:
     from accountwatch.jobs.evaluate import score_detectors, score_drip
 

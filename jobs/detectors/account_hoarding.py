@@ -115,6 +115,7 @@ def evidence_key() -> list[Column]:
 
 DETECTOR = Detector(
     name=NAME,
+    rule="no hoarding of accounts (2020 draft, art. 18(8))",
     section=NAME,
     reads=("account_changes", "account_daily", "accounts", "account_activity", "loaded_days"),
     phase="before_blacklist",

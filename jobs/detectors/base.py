@@ -168,6 +168,8 @@ class Detector:
     group_path: str | None = None
     # What the run says while the detector works.
     progress: str = ""
+    # The requirement of the rules on public account information services it enforces, for the measures record.
+    rule: str = ""
 
     def __post_init__(self) -> None:
         judges = [way for way in (self.spell, self.find, self.bar) if way is not None]

@@ -391,6 +391,7 @@ def evidence_key() -> list[Column]:
 
 DETECTOR = Detector(
     name=NAME,
+    rule="no batch registration of accounts",
     section=NAME,
     reads=("account_changes", "registration_keys", "findings"),
     phase="before_blacklist",

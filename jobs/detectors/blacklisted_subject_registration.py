@@ -67,6 +67,7 @@ def evidence_key() -> list[Column]:
 
 DETECTOR = Detector(
     name=NAME,
+    rule="bar blacklisted subjects from registering again",
     section=NAME,
     reads=("account_changes", "blacklist"),
     phase="after_blacklist",

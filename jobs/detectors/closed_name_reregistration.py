@@ -321,6 +321,7 @@ def _look_alikes(truth: Any) -> set:
 
 DETECTOR = Detector(
     name=NAME,
+    rule="bar the names of closed accounts from being registered again",
     section=NAME,
     reads=("account_changes", "account_daily", "blacklist"),
     phase="after_blacklist",

@@ -134,6 +134,7 @@ def evidence_key() -> list[Column]:
 
 DETECTOR = Detector(
     name=NAME,
+    rule="suspend accounts unused for six months",
     section=NAME,
     reads=("account_changes", "account_daily", "accounts", "account_activity", "loaded_days"),
     phase="before_blacklist",

@@ -302,6 +302,7 @@ def evidence_key() -> list[Column]:
 
 DETECTOR = Detector(
     name=NAME,
+    rule="no faked read, like, share or comment numbers (2020 draft, art. 12)",
     section=NAME,
     reads=("account_daily", "engagement", "accounts", "user_activity", "loaded_days"),
     phase="before_blacklist",

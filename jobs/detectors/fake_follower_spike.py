@@ -455,6 +455,7 @@ def evidence_key() -> list[Column]:
 
 DETECTOR = Detector(
     name=NAME,
+    rule="no faked follower numbers",
     section=NAME,
     reads=("account_daily", "subscriptions", "accounts", "user_activity", "findings", "loaded_days"),
     phase="before_blacklist",

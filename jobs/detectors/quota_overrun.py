@@ -98,6 +98,7 @@ def evidence_key() -> list[Column]:
 
 DETECTOR = Detector(
     name=NAME,
+    rule="cap the public accounts one real-name subject registers",
     section=NAME,
     reads=("account_changes", "account_daily", "accounts", "account_activity"),
     phase="before_blacklist",

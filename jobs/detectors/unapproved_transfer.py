@@ -287,6 +287,7 @@ def evidence_key() -> list[Column]:
 
 DETECTOR = Detector(
     name=NAME,
+    rule="no transfer, lending or trading of an account without approval (2020 draft, art. 11)",
     section=NAME,
     reads=("account_changes", "operator_daily", "account_operators", "transfers", "accounts"),
     phase="before_blacklist",
