@@ -14,11 +14,14 @@ from accountwatch.jobs.core.config import Settings, load_settings
 from accountwatch.jobs.core.lake import Lake
 from accountwatch.jobs.core.spark import get_spark
 
+# The JVM's own output of every command on a lake, appended, so the terminal shows accountwatch's lines only.
+SPARK_LOG = "_accountwatch/spark.log"
+
 
 def open_lake(lake_dir: str, config_file: str | None) -> tuple[Lake, Settings]:
     """The lake at `lake_dir` with the Spark session configured by `config_file`."""
     settings = load_settings(config_file)
-    spark = get_spark(settings)
+    spark = get_spark(settings, log_file=Path(lake_dir) / SPARK_LOG)
     return Lake(spark, Path(lake_dir), settings), settings
 
 

@@ -33,6 +33,10 @@ time.tzset()
 INTEGRATION_MODULES = frozenset(
     {
         "test_pipeline",
+        "test_spark_log",
+        "test_transfers",
+        "test_measures",
+        "test_status",
         "test_server",
         "test_startup",
         "test_artifacts",

@@ -86,7 +86,12 @@ def main() -> None:
             raise SystemExit(getattr(error, "exit_code", 2)) from None
         if isinstance(error, click.exceptions.Abort | typer.Abort):
             raise SystemExit(130) from None
+        from accountwatch.jobs.core import spark
+
+        hint = f" (Spark's own output: {spark.spark_log})" if spark.spark_log else ""
         if isinstance(error, _known_errors()):
-            sys.stderr.write(f"accountwatch: error: {' '.join(str(error).split())}\n")
+            sys.stderr.write(f"accountwatch: error: {' '.join(str(error).split())}{hint}\n")
             raise SystemExit(1) from None
+        if hint:
+            sys.stderr.write(f"accountwatch: unexpected error{hint}\n")
         raise

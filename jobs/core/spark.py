@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
+from pathlib import Path
 
 from pyspark.sql import SparkSession
 
@@ -11,6 +14,34 @@ from accountwatch.jobs.core import timing
 from accountwatch.jobs.core.config import Settings
 
 DELTA_JAR_PREFIXES = ("delta-spark_", "delta-storage-")
+
+
+# Where the JVM's own output (log4j lines, Java warnings) of this process goes, once a command chose a file.
+spark_log: Path | None = None
+
+
+@contextmanager
+def _jvm_output_to(path: Path) -> Iterator[None]:
+    """Point file descriptors 1 and 2 at `path` while the JVM is launched, so it inherits them; then restore.
+
+    Python's own output goes back to the terminal; the JVM keeps writing to the file for the rest of its life.
+    """
+    global spark_log
+    path.parent.mkdir(parents=True, exist_ok=True)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved = os.dup(1), os.dup(2)
+    with open(path, "ab") as log:
+        os.dup2(log.fileno(), 1)
+        os.dup2(log.fileno(), 2)
+    try:
+        yield
+    finally:
+        os.dup2(saved[0], 1)
+        os.dup2(saved[1], 2)
+        os.close(saved[0])
+        os.close(saved[1])
+    spark_log = path
 
 
 class SparkSetupError(RuntimeError):
@@ -27,8 +58,11 @@ def delta_jars(settings: Settings) -> list[str]:
     return jars
 
 
-def get_spark(settings: Settings, app_name: str = "accountwatch") -> SparkSession:
-    """Return the process's SparkSession, built from `settings` on first use."""
+def get_spark(settings: Settings, app_name: str = "accountwatch", log_file: Path | None = None) -> SparkSession:
+    """Return the process's SparkSession, built from `settings` on first use.
+
+    With `log_file`, the JVM's own output (Spark's log4j lines, Java warnings) goes to that file, not the terminal.
+    """
     active = SparkSession.getActiveSession()
     if active is not None:
         return active
@@ -56,7 +90,7 @@ def get_spark(settings: Settings, app_name: str = "accountwatch") -> SparkSessio
         .config("spark.databricks.delta.snapshotPartitions", "2")
         .config("spark.sql.adaptive.enabled", "true")
     )
-    with timing.stage("JVM and Spark session start"):
+    with timing.stage("JVM and Spark session start"), _jvm_output_to(log_file) if log_file else nullcontext():
         spark = builder.getOrCreate()
         spark.sparkContext.setLogLevel("ERROR")
     return spark
