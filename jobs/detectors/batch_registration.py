@@ -15,6 +15,7 @@ from pyspark.sql import functions as F
 
 from accountwatch.jobs.core.config import BatchSettings, Settings
 from accountwatch.jobs.core.lake import Lake, between
+from accountwatch.jobs.core.networks import ip_prefix
 from accountwatch.jobs.detectors.base import (
     BlacklistRole,
     Detection,
@@ -37,12 +38,6 @@ NAME_WITH_COUNTER = r"^(.*?[^0-9])[\s_\-#.]*([0-9]{1,8})$"
 
 class ClusterDidNotConvergeError(RuntimeError):
     """Connected components did not settle within the iteration limit."""
-
-
-def ip_prefix(ip: Column) -> Column:
-    """The /24 network of an IPv4 address (null for IPv6 and malformed addresses)."""
-    is_ipv4 = ip.rlike(r"^[0-9]{1,3}(\.[0-9]{1,3}){3}$")
-    return F.when(is_ipv4, F.concat(F.substring_index(ip, ".", 3), F.lit(".0/24")))
 
 
 def name_pattern(name: Column) -> Column:

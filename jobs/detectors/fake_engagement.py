@@ -23,9 +23,9 @@ from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
 from accountwatch.jobs.core.config import EngagementSettings, Settings
+from accountwatch.jobs.core.networks import network_of
 from accountwatch.jobs.detectors.base import Detection, Detector, FindingView, RawRows, RunInputs, Scoring
 from accountwatch.jobs.detectors.fake_follower_spike import MAD_TO_SIGMA, spike_history_gap
-from accountwatch.jobs.ingest.operators import network_of
 from accountwatch.schemas.landing import AUDIENCE_EVENT_TYPES
 
 NAME = "fake_engagement"
@@ -238,6 +238,8 @@ def judge_engagement(
         .transform(audience_baselines(daily, settings.baseline_days))
         .where(F.col("z") >= settings.min_z)
         .withColumn("likes_per_read", F.when(F.col("reads") > 0, F.col("likes") / F.col("reads")))
+        # Few rows, read twice below (the day's actors, then the findings): computed once.
+        .localCheckpoint()
     )
     rows = (
         engagement.where(
@@ -257,8 +259,9 @@ def judge_engagement(
 def history_gap(day: date, settings: Settings, loaded: Mapping[str, set[date]]) -> str | None:
     """Why the loaded engagement cannot give `day` a baseline, or None."""
     engagement = settings.engagement
-    gap = spike_history_gap(day, engagement.baseline_days, engagement.min_loaded_baseline_days, loaded["engagement"])
-    return gap.replace("subscriptions are", "engagement is") if gap else None
+    return spike_history_gap(
+        day, engagement.baseline_days, engagement.min_loaded_baseline_days, loaded["engagement"], "engagement"
+    )
 
 
 def find(inputs: RunInputs) -> Detection:

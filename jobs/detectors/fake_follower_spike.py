@@ -379,14 +379,17 @@ def run_day_follows(subscriptions: DataFrame, start: date, end: date) -> DataFra
     ).select(F.col("event_date").alias("run_date"), "account_id", "user_id", "event_ts")
 
 
-def spike_history_gap(day: date, baseline_days: int, min_loaded: int, loaded: set[date]) -> str | None:
-    """Why the loaded subscriptions cannot give `day` a follower baseline, or None when they can."""
+def spike_history_gap(
+    day: date, baseline_days: int, min_loaded: int, loaded: set[date], table: str = "subscriptions"
+) -> str | None:
+    """Why the loaded `table` cannot give `day` a baseline, or None when it can."""
     needed = days_between(day - timedelta(days=baseline_days), day - timedelta(days=1))
     have = sum(1 for d in needed if d in loaded)
     if have >= min_loaded:
         return None
     return (
-        f"history too short: subscriptions are loaded for {have} of the {len(needed)} baseline days "
+        f"history too short: {table} {'is' if table == 'engagement' else 'are'} loaded for {have} of the "
+        f"{len(needed)} baseline days "
         f"from {needed[0].isoformat()} to {needed[-1].isoformat()} ({min_loaded} needed)"
     )
 

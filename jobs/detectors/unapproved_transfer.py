@@ -66,23 +66,19 @@ def _merged(values: Column) -> Column:
     return F.array_sort(F.array_distinct(F.flatten(F.collect_list(values))))
 
 
-def _new_to_the_subject(newcomers: DataFrame, first_seen: DataFrame, subjects: DataFrame) -> DataFrame:
-    """The newcomers (account_id, actor_id, run_date) never seen before on another account of the same subject.
+def _new_to_the_subject(first_here: DataFrame, first_seen: DataFrame, subjects: DataFrame) -> DataFrame:
+    """The rows of operators first seen on their account that day who never acted on another of its subject's.
 
     An operator who already ran another of the subject's accounts is the organisation's own staff.
     """
-    with_subject = newcomers.join(subjects, ["account_id", "run_date"])
+    with_subject = first_here.join(subjects, ["account_id", "run_date"])
     sightings = (
-        first_seen.join(newcomers.select("actor_id").distinct(), "actor_id", "semi")
+        first_seen.join(first_here.select("actor_id").distinct(), "actor_id", "semi")
         .join(subjects, "account_id")
         .select("actor_id", "subject_id", "run_date", F.col("first_seen_on").alias("_seen"))
+        .where(F.col("_seen") < F.col("run_date"))
     )
-    known = with_subject.join(sightings, ["actor_id", "subject_id", "run_date"]).where(
-        F.col("_seen") < F.col("run_date")
-    )
-    return with_subject.join(
-        known.select("account_id", "actor_id", "run_date"), ["account_id", "actor_id", "run_date"], "anti"
-    )
+    return with_subject.join(sightings, ["actor_id", "subject_id", "run_date"], "anti")
 
 
 def operator_handovers(
@@ -98,13 +94,9 @@ def operator_handovers(
         today = daily.where(F.col("ingest_date").isin(*days)).withColumn("run_date", F.col("ingest_date"))
         first_here = today.join(
             first_seen.select("account_id", "actor_id", "first_seen_on"), ["account_id", "actor_id"]
-        ).where(F.col("first_seen_on") == F.col("ingest_date"))
-        newcomers = first_here.join(
-            _new_to_the_subject(first_here.select("account_id", "actor_id", "run_date"), first_seen, subjects),
-            ["account_id", "actor_id", "run_date"],
-            "semi",
-        )
-        arrivals = newcomers.groupBy("account_id", F.col("ingest_date").alias("run_date")).agg(
+        ).where(F.col("first_seen_on") == F.col("run_date"))
+        newcomers = _new_to_the_subject(first_here, first_seen, subjects)
+        arrivals = newcomers.groupBy("account_id", "run_date").agg(
             F.array_sort(F.collect_set("actor_id")).alias("new_operators"),
             _merged(F.col("devices")).alias("new_devices"),
             _merged(F.col("networks")).alias("new_networks"),
@@ -121,9 +113,7 @@ def operator_handovers(
             _merged(F.col("d.devices")).alias("old_devices"),
             _merged(F.col("d.networks")).alias("old_networks"),
         )
-        acting = today.groupBy("account_id", F.col("ingest_date").alias("run_date")).agg(
-            F.collect_set("actor_id").alias("acting")
-        )
+        acting = today.groupBy("account_id", "run_date").agg(F.collect_set("actor_id").alias("acting"))
         quiet_since = F.date_sub("run_date", settings.overlap_days)
         return (
             arrivals.join(old, ["account_id", "run_date"])

@@ -9,21 +9,11 @@ from __future__ import annotations
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
+from accountwatch.jobs.core.networks import network_of
 from accountwatch.schemas.landing import USE_EVENT_TYPES
 
 # The most devices and networks one operator's day keeps (a farm of phones would otherwise grow a row without end).
 MAX_PER_DAY = 50
-
-
-def network_of(ip: Column) -> Column:
-    """The address's network: /24 for IPv4, /48 for a fully written IPv6 address; null when neither."""
-    ipv4 = ip.rlike(r"^\d{1,3}(\.\d{1,3}){3}$")
-    ipv6 = ip.rlike(r"^[0-9A-Fa-f]{1,4}(:[0-9A-Fa-f]{1,4}){2}:")
-    return (
-        F.when(ipv4, F.concat(F.substring_index(ip, ".", 3), F.lit(".0/24")))
-        .when(ipv6, F.concat(F.lower(F.substring_index(ip, ":", 3)), F.lit("::/48")))
-        .otherwise(F.lit(None).cast("string"))
-    )
 
 
 def daily_operators(engagement: DataFrame) -> DataFrame:

@@ -545,6 +545,11 @@ def _runs(provenance: dict[date, dict | None], settings: Settings) -> list[dict]
     return listed
 
 
+def log_export(lake: Lake, row: tuple) -> None:
+    """Record one export (a row of the `exports` schema): MERGE on its id."""
+    lake.upsert("exports", lake.spark.createDataFrame([row], TABLES["exports"].schema), ["export_id"])
+
+
 def _log_export(lake: Lake, bundle: Bundle, scope: Scope, exported_by: str, now: datetime, files: int) -> None:
     row = (
         bundle.export_id,
@@ -560,4 +565,4 @@ def _log_export(lake: Lake, bundle: Bundle, scope: Scope, exported_by: str, now:
         bundle.data_sha256,
         bundle.manifest_sha256,
     )
-    lake.upsert("exports", lake.spark.createDataFrame([row], TABLES["exports"].schema), ["export_id"])
+    log_export(lake, row)

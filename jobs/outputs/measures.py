@@ -29,9 +29,10 @@ from pyspark.sql import Window
 from pyspark.sql import functions as F
 
 from accountwatch.jobs.core.config import Settings
-from accountwatch.jobs.core.lake import TABLES, Lake
+from accountwatch.jobs.core.lake import Lake
+from accountwatch.jobs.core.pii import masked_phones
 from accountwatch.jobs.detectors import registry
-from accountwatch.jobs.outputs.evidence import ExportError, _prepare_folder, text_rows, write_csv
+from accountwatch.jobs.outputs.evidence import ExportError, _prepare_folder, log_export, text_rows, write_csv
 from accountwatch.jobs.outputs.page import page, table
 from accountwatch.jobs.standing.reviews import latest_verdicts
 
@@ -61,10 +62,15 @@ def month_bounds(month: str) -> tuple[date, date]:
 
 
 def _month_rows(lake: Lake, first: date, last: date) -> dict[str, tuple[list[str], list[tuple[str | None, ...]]]]:
-    """Each CSV file's columns and rows, sorted so the same lake gives the same bytes."""
+    """Each CSV file's columns and rows (`text_rows` sorts them, so the same lake gives the same bytes)."""
     in_month = F.col("run_date").between(F.lit(first), F.lit(last))
     verdicts = latest_verdicts(lake).select(
-        "finding_id", "verdict", "reviewer", F.col("reviewed_at").alias("reviewed_at"), "note"
+        # An analyst's note is free text: a phone number typed into it is masked, as in the quarantine.
+        "finding_id",
+        "verdict",
+        "reviewer",
+        "reviewed_at",
+        masked_phones(F.col("note")).alias("note"),
     )
     findings = (
         lake.read("findings")
@@ -83,7 +89,6 @@ def _month_rows(lake: Lake, first: date, last: date) -> dict[str, tuple[list[str
             "reviewed_at",
             "note",
         )
-        .orderBy("run_date", "detector", "account_id", "finding_id")
     )
     listed = F.col("listed_on").between(F.lit(first), F.lit(last))
     changed = F.to_date("changed_at").between(F.lit(first), F.lit(last))
@@ -102,7 +107,6 @@ def _month_rows(lake: Lake, first: date, last: date) -> dict[str, tuple[list[str
             "changed_by",
             "change_reason",
         )
-        .orderBy("day", "measure", "entity_type", "entity_id")
     )
     spells = lake.read("account_tiers")
     previous = Window.partitionBy("account_id").orderBy("valid_from")
@@ -118,7 +122,6 @@ def _month_rows(lake: Lake, first: date, last: date) -> dict[str, tuple[list[str
             F.array_join("reasons", " ").alias("reasons"),
             "policy_version",
         )
-        .orderBy("day", "account_id")
     )
     history = Window.partitionBy("account_id").orderBy("updated_at", "ingest_date", "source_file", "source_row")
     statuses = (
@@ -139,7 +142,6 @@ def _month_rows(lake: Lake, first: date, last: date) -> dict[str, tuple[list[str
             "status",
             F.date_format("updated_at", "yyyy-MM-dd HH:mm:ss").alias("changed_at"),
         )
-        .orderBy("day", "account_id", "changed_at")
     )
     return {
         "findings.csv": (findings.columns, text_rows(findings)),
@@ -286,7 +288,7 @@ def export_measures(
             export.data_sha256,
             export.manifest_sha256,
         )
-        lake.upsert("exports", lake.spark.createDataFrame([row], TABLES["exports"].schema), ["export_id"])
+        log_export(lake, row)
         if out_dir.exists():
             out_dir.rmdir()
         os.replace(staging, out_dir)

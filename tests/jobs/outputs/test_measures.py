@@ -60,7 +60,7 @@ def month_lake(spark, lake):
                 "key",
                 "dismissed",
                 "ann",
-                "approved late",
+                "approved late, call 138 1234 5678",
                 NOW,
             ),
         ],
@@ -148,6 +148,8 @@ def test_the_month_is_recorded_per_detector_with_verdicts_measures_tiers_and_sta
     assert (quota["findings"], quota["confirmed"], quota["dismissed"], quota["unreviewed"]) == ("2", "1", "0", "1")
     assert quota["recommended_action"] == "close_account" and quota["rule"].startswith("cap the public accounts")
     assert by_detector[("unapproved_transfer", "medium")]["dismissed"] == "1"
+    notes = [row["note"] for row in rows_of(out / "findings.csv") if row["note"]]
+    assert notes and not any("5678" in note for note in notes)
     assert [row["measure"] for row in rows_of(out / "blacklist.csv")] == ["blacklisted", "lifted"]
     assert [(row["previous_tier"], row["tier"]) for row in rows_of(out / "tier_movements.csv")] == [("B", "D")]
     assert [(row["previous_status"], row["status"]) for row in rows_of(out / "account_status_changes.csv")] == [
