@@ -166,6 +166,7 @@ class HoardingSettings:
     min_accounts: PositiveCount = 5
     unused_after_registration_days: PositiveCount = 60
     unused_days: PositiveCount = 90
+    takeover_days: PositiveCount = 30
     max_listed_accounts: PositiveCount = 100
 
 

@@ -85,13 +85,23 @@ class BarringInputs:
 
 
 @dataclass(frozen=True)
+class SpellInputs:
+    """What a spell rule's condition may read beside the snapshots: the pinned lake, the run's days, the settings."""
+
+    lake: Lake
+    start: date
+    end: date
+    settings: Settings
+
+
+@dataclass(frozen=True)
 class SpellRule:
     """A rule detector that flags an account once per spell: on the first judged day it is in the condition.
 
     `condition` keeps the snapshot rows in the condition (stored in `detector_state`); `candidates` shapes them.
     """
 
-    condition: Callable[[Settings], Transform]
+    condition: Callable[[SpellInputs], Transform]
     candidates: Callable[[Settings], Transform]
 
 

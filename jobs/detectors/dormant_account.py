@@ -144,7 +144,7 @@ DETECTOR = Detector(
     evidence_key=evidence_key,
     scoring=Scoring(case="account", planted=lambda truth: truth.dormant_account),
     spell=SpellRule(
-        condition=lambda settings: dormant_accounts(settings.dormant_months),
+        condition=lambda inputs: dormant_accounts(inputs.settings.dormant_months),
         candidates=lambda settings: dormant_evidence(settings.dormant_months),
     ),
     history_gap=history_gap,

@@ -109,7 +109,7 @@ DETECTOR = Detector(
     scoring=Scoring(case="account", planted=lambda truth: truth.quota_overrun),
     blacklist_role=BlacklistRole.SUBJECT_OVERRUN,
     spell=SpellRule(
-        condition=lambda settings: quota_overruns(settings.quota_limits),
+        condition=lambda inputs: quota_overruns(inputs.settings.quota_limits),
         candidates=lambda settings: quota_evidence,
     ),
 )

@@ -16,7 +16,14 @@ from accountwatch.jobs.core import timing
 from accountwatch.jobs.core.config import Settings
 from accountwatch.jobs.core.lake import SOURCE_TABLES, TABLES, Lake, between, local_rows
 from accountwatch.jobs.detectors import registry
-from accountwatch.jobs.detectors.base import CANDIDATE_COLUMNS, Detector, RunInputs, SpellRule, TableWrite
+from accountwatch.jobs.detectors.base import (
+    CANDIDATE_COLUMNS,
+    Detector,
+    RunInputs,
+    SpellInputs,
+    SpellRule,
+    TableWrite,
+)
 from accountwatch.jobs.detectors.shaping import as_findings, new_in_condition
 from accountwatch.jobs.ingest.landing import days_between
 from accountwatch.jobs.standing.settle import TIERS_RUN, SettleInputs, StandingOutcome, settle
@@ -219,12 +226,13 @@ def _detect_pinned(
         columns = [*CANDIDATE_COLUMNS, "detector"]
         spells = [detector for detector in registry.in_phase("before_blacklist") if detector.spell is not None]
         in_condition: list[tuple[Detector, SpellRule, DataFrame]] = []
+        spell_inputs = SpellInputs(lake, start, end, settings)
         for detector in spells:
             spell, judged = detector.spell, outcomes[detector.name].judged_days
             if spell is None or not judged:
                 continue
             judged_snapshots = snapshots if judged == days else snapshots.where(F.col("run_date").isin(*judged))
-            in_condition.append((detector, spell, judged_snapshots.transform(spell.condition(settings))))
+            in_condition.append((detector, spell, judged_snapshots.transform(spell.condition(spell_inputs))))
         condition_rows = [
             rows.select("run_date", F.lit(detector.name).alias("detector"), "account_id")
             for detector, _, rows in in_condition
