@@ -67,6 +67,15 @@ class PlantedTruth:
     # (account, first day, last day) of a stealthy farm spreading bought reads over several days: neither
     # required nor wrong to flag.
     engagement_drip: list[tuple[str, date, date]] = field(default_factory=list)
+    # (buyer, day) of a follower purchase of aged stock: accounts registered within days of each other months
+    # before, neither young nor batch-flagged nor inactive (scored with fake_follower_spike).
+    aged_stock: frozenset[tuple[str, date]] = frozenset()
+    # (account, day) of a viral day of followers registered over years: never to be flagged.
+    aged_stock_look_alikes: frozenset[tuple[str, date]] = frozenset()
+
+    def bought_followers(self) -> frozenset[tuple[str, date]]:
+        """Every planted follower purchase (buyer, day): from the farms and of aged stock."""
+        return self.fake_follower_spike | self.aged_stock
 
     def drip_days(self) -> frozenset[tuple[str, date]]:
         """Every (buyer, day) of a planted drip."""
@@ -121,6 +130,8 @@ class PlantedTruth:
                 "engagement_drip": [
                     [key, first.isoformat(), last.isoformat()] for key, first, last in self.engagement_drip
                 ],
+                "aged_stock": [[key, day.isoformat()] for key, day in sorted(self.aged_stock)],
+                "aged_stock_look_alikes": [[key, day.isoformat()] for key, day in sorted(self.aged_stock_look_alikes)],
             },
             indent=2,
             ensure_ascii=False,
@@ -176,6 +187,10 @@ class PlantedTruth:
                 (key, date.fromisoformat(first), date.fromisoformat(last))
                 for key, first, last in raw.get("engagement_drip", [])
             ],
+            aged_stock=frozenset((key, date.fromisoformat(day)) for key, day in raw.get("aged_stock", [])),
+            aged_stock_look_alikes=frozenset(
+                (key, date.fromisoformat(day)) for key, day in raw.get("aged_stock_look_alikes", [])
+            ),
             common_name_collisions=frozenset(
                 (key, date.fromisoformat(day)) for key, day in raw.get("common_name_collisions", [])
             ),

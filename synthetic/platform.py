@@ -22,6 +22,7 @@ from accountwatch.synthetic.bad_rows import (
 )
 from accountwatch.synthetic.common import ACTIVE, NEVER, unique_ids
 from accountwatch.synthetic.plants.account_hoarding import plant_hoarding
+from accountwatch.synthetic.plants.aged_stock import plant_aged_stock
 from accountwatch.synthetic.plants.batch_registration import StemPool, plan_public_registrations
 from accountwatch.synthetic.plants.blacklisted_subject_registration import plan_blacklisted_subject
 from accountwatch.synthetic.plants.closed_name_reregistration import plan_closed_names
@@ -234,9 +235,12 @@ def generate_platform(
     transfers = plant_transfers(transfer_rng, landing, start, size.days, plant_copies)
     hoarding = plant_hoarding(landing, start, size.days, plant_copies)
     engagement_cases = plant_engagement(transfer_rng, landing, start, size.days, plant_copies)
+    aged_stock = plant_aged_stock(landing, start, size.days, plant_copies)
     bad_counts["duplicate_application_id"] = transfers.duplicate_applications
     truth = replace(
         planted_truth(world, plan, seed, bad_counts),
+        aged_stock=aged_stock.planted,
+        aged_stock_look_alikes=aged_stock.look_alikes,
         unapproved_transfer=transfers.planted,
         transfer_look_alikes=transfers.look_alikes,
         account_hoarding=hoarding.planted,

@@ -111,7 +111,7 @@ SCHEMA_CONFIG = ConfigDict(extra="forbid", allow_inf_nan=False)
 class SpikeSettings:
     """Thresholds of the fake_follower_spike detector (see defaults.toml for their meaning)."""
 
-    rule_version: Version = "fake_follower_spike/1"
+    rule_version: Version = "fake_follower_spike/2"
     baseline_days: PositiveCount = 28
     min_loaded_baseline_days: PositiveCount = 28
     min_follows: Count = 20
@@ -121,6 +121,8 @@ class SpikeSettings:
     young_days: Count = 30
     lockstep_window_minutes: PositiveCount = 120
     lockstep_min_common: PositiveCount = 10
+    cluster_days: PositiveCount = 7
+    min_cluster_share: Share = 0.5
     high_suspicious_followers: Count = 200
     high_lockstep_share: Share = 0.5
     medium_suspicious_followers: Count = 50
@@ -152,6 +154,10 @@ class EngagementSettings:
     young_days: Count = 30
     min_suspicious_actors: Count = 20
     min_suspicious_share_of_excess: Share = 0.5
+    ratio_factor: NonNegative = 5.0
+    min_ratio: NonNegative = 0.5
+    min_ratio_events: Count = 50
+    min_unread_share: Share = 0.5
     medium_suspicious_events: Count = 200
     high_suspicious_events: Count = 1000
     sample_actors: Count = 20

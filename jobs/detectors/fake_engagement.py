@@ -4,9 +4,12 @@ Per public account and day D: the audience events (reads, likes, shares, comment
 by D against the account's robust baseline of the `baseline_days` before (median and MAD, as `fake_follower_spike`
 takes its own); a candidate day must also reach `min_events`. The day's actors are then judged as of D: new (their
 first read, like, share or comment anywhere came within `new_actor_days`) or young (registered within
-`young_days`). Bought engagement is a day whose excess over the baseline comes mostly from such actors:
-organic virality (a viral article, a news day, the surge after a broadcast push, a campus behind one address)
-is read by established readers, and is never flagged however high it goes.
+`young_days`). Bought engagement is a day whose excess over the baseline comes mostly from such actors, or a
+day whose ratios break: likes, shares or comments per read far above the account's own over the baseline days
+(`ratio_factor` times, and at least `min_ratio`), mostly from actors who did not read the account that day (a
+like farm of established accounts). Organic virality (a viral article, a news day, the surge after a broadcast
+push, a campus behind one address) is read by established readers who read what they like and share, and is
+never flagged however high it goes.
 
 Every figure is "as of" D (rows delivered in folders up to D), so a nightly run and a backfill agree. Reads the
 compact `account_daily` for the baselines, the run days' engagement rows of the candidate accounts only, and the
@@ -29,6 +32,9 @@ from accountwatch.jobs.detectors.fake_follower_spike import MAD_TO_SIGMA, spike_
 from accountwatch.schemas.landing import AUDIENCE_EVENT_TYPES
 
 NAME = "fake_engagement"
+KINDS = ("reads", "likes", "shares", "comments")
+# The audience's reactions to an article, each compared per read.
+REACTIONS = ("likes", "shares", "comments")
 
 
 def _audience() -> Column:
@@ -73,6 +79,7 @@ def audience_baselines(daily: DataFrame, baseline_days: int) -> Callable[[DataFr
             F.col("event_date").alias("_day"),
             F.col("ingest_date").alias("_ingest"),
             _audience().alias("_events"),
+            *[F.col(kind).alias(f"_{kind}") for kind in KINDS],
         )
         as_of = (
             (F.col("account_id") == F.col("_account"))
@@ -82,9 +89,15 @@ def audience_baselines(daily: DataFrame, baseline_days: int) -> Callable[[DataFr
         per_day = (
             grid.join(delivered, as_of, "left")
             .groupBy("account_id", "run_date", "day")
-            .agg(F.coalesce(F.sum("_events"), F.lit(0)).alias("day_events"))
+            .agg(
+                F.coalesce(F.sum("_events"), F.lit(0)).alias("day_events"),
+                *[F.coalesce(F.sum(f"_{kind}"), F.lit(0)).alias(f"day_{kind}") for kind in KINDS],
+            )
         )
-        medians = per_day.groupBy("account_id", "run_date").agg(F.median("day_events").alias("expected_events"))
+        medians = per_day.groupBy("account_id", "run_date").agg(
+            F.median("day_events").alias("expected_events"),
+            *[F.sum(f"day_{kind}").alias(f"baseline_{kind}") for kind in KINDS],
+        )
         spread = (
             per_day.join(medians, ["account_id", "run_date"])
             .groupBy("account_id", "run_date")
@@ -102,6 +115,28 @@ def audience_baselines(daily: DataFrame, baseline_days: int) -> Callable[[DataFr
     return transform
 
 
+def ratio_breaks(settings: EngagementSettings) -> Callable[[DataFrame], DataFrame]:
+    """Add per kind the day's and the baseline's count per read, and `ratio_break`: a kind far above its own.
+
+    Needs the day's `reads`, `likes`, `shares`, `comments` and the baseline days' totals `baseline_<kind>`.
+    """
+
+    def transform(days: DataFrame) -> DataFrame:
+        broken = F.lit(False)
+        for kind in REACTIONS:
+            day_ratio = F.col(kind) / F.greatest(F.col("reads"), F.lit(1))
+            own_ratio = F.col(f"baseline_{kind}") / F.greatest(F.col("baseline_reads"), F.lit(1))
+            days = days.withColumn(f"{kind}_per_read", day_ratio).withColumn(f"baseline_{kind}_per_read", own_ratio)
+            broken = broken | (
+                (F.col(kind) >= settings.min_ratio_events)
+                & (F.col(f"{kind}_per_read") >= settings.min_ratio)
+                & (F.col(f"{kind}_per_read") >= settings.ratio_factor * F.col(f"baseline_{kind}_per_read"))
+            )
+        return days.withColumn("ratio_break", broken)
+
+    return transform
+
+
 def day_actors(users: DataFrame, activity: DataFrame, settings: EngagementSettings) -> Callable[[DataFrame], DataFrame]:
     """Per candidate account, day and actor (from the day's audience rows): events, devices, networks, signals.
 
@@ -110,8 +145,11 @@ def day_actors(users: DataFrame, activity: DataFrame, settings: EngagementSettin
     """
 
     def transform(rows: DataFrame) -> DataFrame:
+        is_read = F.col("event_type") == "read"
         per_actor = rows.groupBy("account_id", "run_date", "actor_id").agg(
             F.sum("count").alias("actor_events"),
+            F.sum(F.when(is_read, F.col("count")).otherwise(0)).alias("actor_reads"),
+            F.sum(F.when(~is_read, F.col("count")).otherwise(0)).alias("actor_reactions"),
             F.collect_set("device_id").alias("devices"),
             F.collect_set(network_of(F.col("ip"))).alias("networks"),
             F.collect_set("content_id").alias("contents"),
@@ -150,6 +188,8 @@ def engagement_findings(spikes: DataFrame, settings: EngagementSettings) -> Call
             of_suspicious("actor_events").alias("suspicious_events"),
             F.sum(F.col("new").cast("int")).alias("new_actors"),
             F.sum(F.col("young").cast("int")).alias("young_actors"),
+            F.sum("actor_reactions").alias("reactions"),
+            F.sum(F.when(F.col("actor_reads") == 0, F.col("actor_reactions")).otherwise(0)).alias("unread_reactions"),
             F.size(F.array_distinct(F.flatten(F.collect_list(F.when(suspicious, F.col("devices")))))).alias(
                 "suspicious_devices"
             ),
@@ -162,12 +202,21 @@ def engagement_findings(spikes: DataFrame, settings: EngagementSettings) -> Call
             F.slice(F.array_sort(F.array_distinct(F.flatten(F.collect_list("contents")))), 1, 20).alias("content_ids"),
         )
         excess = F.col("events") - F.col("expected_events")
+        bought_actors = (F.col("suspicious_actors") >= settings.min_suspicious_actors) & (
+            F.col("suspicious_events") >= settings.min_suspicious_share_of_excess * excess
+        )
+        unread = (
+            F.col("ratio_break")
+            & (F.col("unread_reactions") >= F.lit(settings.min_unread_share) * F.col("reactions"))
+            & (F.col("reactions") > 0)
+        )
+        signals = F.filter(
+            F.array(F.when(bought_actors, F.lit("actors")), F.when(unread, F.lit("ratios"))), lambda s: s.isNotNull()
+        )
         return (
             quality.join(spikes, ["account_id", "run_date"])
-            .where(
-                (F.col("suspicious_actors") >= settings.min_suspicious_actors)
-                & (F.col("suspicious_events") >= settings.min_suspicious_share_of_excess * excess)
-            )
+            .withColumn("signals", signals)
+            .where(F.size("signals") > 0)
             .withColumn("excess", excess)
         )
 
@@ -197,8 +246,14 @@ def engagement_evidence(settings: EngagementSettings) -> Callable[[DataFrame], D
                         "likes",
                         "shares",
                         "comments",
-                        F.round("likes_per_read", 3).alias("likes_per_read"),
+                        *[F.round(f"{kind}_per_read", 3).alias(f"{kind}_per_read") for kind in REACTIONS],
                     ).alias("by_type"),
+                    F.struct(
+                        *[F.round(f"baseline_{kind}_per_read", 3).alias(f"{kind}_per_read") for kind in REACTIONS],
+                    ).alias("baseline_ratios"),
+                    "signals",
+                    "reactions",
+                    "unread_reactions",
                     F.struct(
                         F.col("expected_events"),
                         F.round("baseline_scale", 2).alias("scale"),
@@ -237,7 +292,7 @@ def judge_engagement(
         daily.transform(audience_days(start, end, settings.min_events))
         .transform(audience_baselines(daily, settings.baseline_days))
         .where(F.col("z") >= settings.min_z)
-        .withColumn("likes_per_read", F.when(F.col("reads") > 0, F.col("likes") / F.col("reads")))
+        .transform(ratio_breaks(settings))
         # Few rows, read twice below (the day's actors, then the findings): computed once.
         .localCheckpoint()
     )
@@ -277,10 +332,20 @@ def find(inputs: RunInputs) -> Detection:
 def sentence(evidence: dict[str, Any]) -> str:
     """What a fake_engagement finding shows, in one sentence."""
     baseline = evidence.get("baseline", {})
-    return (
+    said = (
         f"{evidence.get('observed_events')} reads, likes, shares and comments against an expected "
         f"{baseline.get('expected_events')} (z {evidence.get('z')}); {evidence.get('suspicious_events')} of them "
         f"from {evidence.get('suspicious_actors')} new or young actors"
+    )
+    if "ratios" not in (evidence.get("signals") or []):
+        return said
+    by_type, own = evidence.get("by_type", {}), evidence.get("baseline_ratios", {})
+    broken = ", ".join(
+        f"{kind} per read {by_type.get(f'{kind}_per_read')} (own {own.get(f'{kind}_per_read')})" for kind in REACTIONS
+    )
+    return (
+        f"{said}; {broken}; {evidence.get('unread_reactions')} of {evidence.get('reactions')} likes, shares and "
+        "comments from actors who did not read the account that day"
     )
 
 

@@ -1,5 +1,10 @@
 """fake_follower_spike: a day's follows far above the account's own baseline, from followers that look bought.
 
+Followers look bought when they are inactive and young, batch-registered or in lockstep with another account's
+new followers, or (aged stock, which none of those signals sees) when many of them were registered within a
+few days of each other long before: a follower market sells accounts it registered in bulk months earlier,
+while an organic crowd's registrations spread over years.
+
 Every count is taken "as of" its run date: only rows delivered in folders up to that day, so a nightly run
 and a backfill that has loaded later days see the same figures.
 """
@@ -10,7 +15,7 @@ from collections.abc import Callable, Mapping
 from datetime import date, timedelta
 from typing import Any
 
-from pyspark.sql import Column, DataFrame
+from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 
 from accountwatch.jobs.core.config import Settings, SpikeSettings
@@ -242,6 +247,39 @@ def mark_lockstep(links: DataFrame) -> Callable[[DataFrame], DataFrame]:
     return transform
 
 
+def registration_clusters(young_days: int, cluster_days: int) -> Callable[[DataFrame], DataFrame]:
+    """Per account and day: the most new followers registered within `cluster_days` of each other, long before.
+
+    Only followers registered more than `young_days` before the day count (young ones are a signal of their own).
+    Returns (account_id, run_date, clustered_followers, cluster_registered_from, cluster_registered_to).
+    """
+
+    def transform(followers: DataFrame) -> DataFrame:
+        aged = followers.where(
+            F.col("user_registered_at") < F.to_timestamp(F.date_sub("run_date", young_days - 1))
+        ).withColumn("_registered_on", F.to_date("user_registered_at"))
+        per_day = aged.groupBy("account_id", "run_date", "_registered_on").agg(
+            F.count_distinct("user_id").alias("_registered")
+        )
+        day_number = F.datediff(F.col("_registered_on"), F.lit(date(1970, 1, 1)))
+        span = Window.partitionBy("account_id", "run_date").orderBy(day_number).rangeBetween(-(cluster_days - 1), 0)
+        densest = Window.partitionBy("account_id", "run_date").orderBy(F.desc("_in_span"), "_registered_on")
+        return (
+            per_day.withColumn("_in_span", F.sum("_registered").over(span))
+            .withColumn("_rank", F.row_number().over(densest))
+            .where(F.col("_rank") == 1)
+            .select(
+                "account_id",
+                "run_date",
+                F.col("_in_span").alias("clustered_followers"),
+                F.date_sub("_registered_on", cluster_days - 1).alias("cluster_registered_from"),
+                F.col("_registered_on").alias("cluster_registered_to"),
+            )
+        )
+
+    return transform
+
+
 def follower_quality(sample_size: int) -> Callable[[DataFrame], DataFrame]:
     """Per account and day: counts of followers by signal, the delivery window and a sample of suspicious ids."""
 
@@ -271,12 +309,30 @@ def spike_findings(settings: SpikeSettings) -> Callable[[DataFrame], DataFrame]:
 
     def transform(judged: DataFrame) -> DataFrame:
         excess = F.col("follows") - F.col("expected_follows")
-        suspicious = F.col("suspicious_followers")
         lockstep_share = _share(F.coalesce("lockstep_followers", F.lit(0)), F.col("new_followers"))
-        flagged = judged.withColumn("excess_follows", excess).where(
-            (F.col("z") >= settings.min_z)
-            & (suspicious >= settings.min_suspicious_followers)
-            & (suspicious >= F.lit(settings.min_suspicious_share_of_excess) * F.col("excess_follows"))
+        clustered = F.coalesce(F.col("clustered_followers"), F.lit(0))
+        cluster_share = _share(clustered, F.col("new_followers"))
+
+        def explains_excess(followers: Column) -> Column:
+            return (followers >= settings.min_suspicious_followers) & (
+                followers >= F.lit(settings.min_suspicious_share_of_excess) * F.col("excess_follows")
+            )
+
+        signals = F.filter(
+            F.array(
+                F.when(explains_excess(F.col("suspicious_followers")), F.lit("bought_followers")),
+                F.when(explains_excess(clustered) & (cluster_share >= settings.min_cluster_share), F.lit("aged_stock")),
+            ),
+            lambda signal: signal.isNotNull(),
+        )
+        flagged = (
+            judged.withColumn("excess_follows", excess)
+            .withColumn("signals", signals)
+            .where((F.col("z") >= settings.min_z) & (F.size("signals") > 0))
+        )
+        # Aged stock counts as suspicious for the severity and the score.
+        suspicious = F.greatest(
+            F.col("suspicious_followers"), F.when(F.array_contains("signals", "aged_stock"), clustered).otherwise(0)
         )
         suspicious_share = _share(suspicious, F.col("new_followers"))
         severity = (
@@ -312,6 +368,14 @@ def spike_findings(settings: SpikeSettings) -> Callable[[DataFrame], DataFrame]:
                     lockstep_share.alias("lockstep"),
                 ).alias("follower_shares"),
                 "suspicious_followers",
+                "signals",
+                F.struct(
+                    clustered.alias("followers"),
+                    cluster_share.alias("share"),
+                    "cluster_registered_from",
+                    "cluster_registered_to",
+                    F.lit(settings.cluster_days).alias("days"),
+                ).alias("registration_cluster"),
                 "first_suspicious_follow_at",
                 "last_suspicious_follow_at",
                 F.coalesce("lockstep_partners", F.array()).alias("lockstep_partners"),
@@ -360,8 +424,11 @@ def judge_spikes(
     ).persist()
     try:
         quality = followers.transform(mark_lockstep(links)).transform(follower_quality(settings.sample_followers))
-        judged = baselined.join(quality, ["account_id", "run_date"]).join(
-            lockstep_summary(links), ["account_id", "run_date"], "left"
+        clusters = followers.transform(registration_clusters(settings.young_days, settings.cluster_days))
+        judged = (
+            baselined.join(quality, ["account_id", "run_date"])
+            .join(lockstep_summary(links), ["account_id", "run_date"], "left")
+            .join(clusters, ["account_id", "run_date"], "left")
         )
         return judged.transform(spike_findings(settings)).localCheckpoint()
     finally:
@@ -468,9 +535,9 @@ DETECTOR = Detector(
     evidence_key=evidence_key,
     scoring=Scoring(
         case="account_day",
-        planted=lambda truth: truth.fake_follower_spike,
+        planted=lambda truth: truth.bought_followers(),
         ignored=lambda truth: truth.drip_days(),
-        look_alikes=lambda truth: truth.viral_days,
+        look_alikes=lambda truth: truth.viral_days | truth.aged_stock_look_alikes,
         look_alike_case="account_day",
     ),
     blacklist_role=BlacklistRole.REPEATED_ON_ACCOUNT,

@@ -9,7 +9,10 @@ first days), about a quarter of whom read each account every day. Then:
 - `stealthy`: the same kind of farm spreads its reads and likes over five days (`engagement_drip`: flagging
   those days is neither required nor wrong; the README says whether they are caught);
 - `viral`: one day every established reader reads the article and half of them share it: never flagged;
-- `campus`: one day most established readers read from one campus /24: never flagged.
+- `campus`: one day most established readers read from one campus /24: never flagged;
+- `liked`: a fifth account read by the same pool; one day every established reader likes its article without
+  reading it (a like farm of established accounts: nobody new or young, but 80 likes on about 20 reads where
+  the account had none): planted.
 """
 
 from __future__ import annotations
@@ -133,5 +136,28 @@ def plant_engagement(rng: np.random.Generator, landing: Path, start: date, days:
             article = f"{campus}-art-{surge['campus'].isoformat()}"
             files.audience(campus, reader, surge["campus"], "read", article, f"10.200.1.{index % 250}", f"dev-{reader}")
         look_alikes.update({(viral, surge["viral"]), (campus, surge["campus"])})
+        planted.add(_liked_without_reading(files, start, end, copy, readers, start + timedelta(days=first_day + 5)))
     files.write(landing, FILE_NAME)
     return EngagementCases(frozenset(planted), frozenset(look_alikes), tuple(drips))
+
+
+def _liked_without_reading(
+    files: OverlayFiles, start: date, end: date, copy: int, readers: list[str], liked_on: date
+) -> tuple[str, date]:
+    """An account read daily by a quarter of `readers`; on `liked_on` every reader likes it without reading."""
+    account = f"pa_eng_{copy:03d}_liked"
+    # Serials of their own (the first four accounts of copy c use 4c..4c+3).
+    _public(files, start, account, 900 + copy)
+    liked_on = min(liked_on, end)
+    day = start
+    while day <= end:
+        offset = (day - start).days
+        files.use(account, f"op_{account}", day, f"dev-op-{account}", "10.159.9.20", publish=True)
+        article = f"{account}-art-{day.isoformat()}"
+        for index, reader in enumerate(readers):
+            if (index + offset) % 4 == 0:
+                files.audience(account, reader, day, "read", article, f"10.170.{index}.8", f"dev-{reader}")
+            if day == liked_on:
+                files.audience(account, reader, day, "like", article, f"10.170.{index}.8", f"dev-{reader}")
+        day += timedelta(days=1)
+    return account, liked_on

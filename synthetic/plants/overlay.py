@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from accountwatch.schemas.landing import ACCOUNTS, ENGAGEMENT, TRANSFERS
+from accountwatch.schemas.landing import ACCOUNTS, ENGAGEMENT, SUBSCRIPTIONS, TRANSFERS
 
 
 @dataclass
@@ -33,7 +33,12 @@ class OverlayFiles:
 
     def write(self, landing: Path, file_name: str) -> None:
         """One CSV file per table and day holding the rows added to it."""
-        headers = {"accounts": ACCOUNTS.columns, "engagement": ENGAGEMENT.columns, "transfers": TRANSFERS.columns}
+        headers = {
+            "accounts": ACCOUNTS.columns,
+            "engagement": ENGAGEMENT.columns,
+            "subscriptions": SUBSCRIPTIONS.columns,
+            "transfers": TRANSFERS.columns,
+        }
         for (table, day), rows in sorted(self.rows.items()):
             folder = landing / table / f"date={day.isoformat()}"
             folder.mkdir(parents=True, exist_ok=True)
@@ -41,6 +46,12 @@ class OverlayFiles:
                 writer = csv.writer(handle)
                 writer.writerow(headers[table])
                 writer.writerows(rows)
+
+    def follow(self, account: str, user: str, day: date, seconds: int) -> None:
+        """`user` follows `account` on `day`, `seconds` after midnight (platform time)."""
+        self.events += 1
+        stamp = f"{day.isoformat()} {seconds // 3600:02d}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
+        self.add("subscriptions", day, [f"{self.prefix}-{self.events:07d}", account, user, "follow", stamp, "search"])
 
     def account(self, day: date, values: dict[str, str]) -> None:
         """An account row delivered on `day` (every contract column from `values`)."""

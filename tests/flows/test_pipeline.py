@@ -29,8 +29,8 @@ def test_nightly_flow_after_backfill_finds_exactly_the_planted_accounts(platform
 def test_bought_followers_are_flagged_on_the_purchase_day_and_viral_growth_never(platform_run):
     truth, lake, _ = platform_run
     spikes = lake.read("findings").where("detector = 'fake_follower_spike'").collect()
-    assert truth.viral_days and truth.fake_follower_spike
-    assert {(row["account_id"], row["run_date"]) for row in spikes} == set(truth.fake_follower_spike)
+    assert truth.viral_days and truth.bought_followers()
+    assert {(row["account_id"], row["run_date"]) for row in spikes} == set(truth.bought_followers())
     for row in spikes:
         evidence = json.loads(row["evidence"])
         assert evidence["observed_follows"] > evidence["baseline"]["expected_follows"]

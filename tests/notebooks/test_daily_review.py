@@ -29,7 +29,7 @@ def _outputs(cell) -> str:
 
 def test_daily_review_notebook_runs_against_a_lake_and_drills_into_the_top_finding(platform_run, tmp_path):
     truth, lake, _ = platform_run
-    day = sorted(day for _, day in truth.fake_follower_spike)[0]
+    day = sorted(day for _, day in truth.bought_followers())[0]
     top = lake.read("findings").where(F.col("run_date") == day).orderBy(F.col("score").desc()).first()["account_id"]
     stored = nbformat.read(NOTEBOOK, as_version=4)
     code = [cell for cell in stored.cells if cell.cell_type == "code"]
@@ -43,7 +43,7 @@ def test_daily_review_notebook_runs_against_a_lake_and_drills_into_the_top_findi
     shown = "\n".join(_outputs(cell) for cell in notebook.cells if cell.cell_type == "code")
     assert f"Reviewing **{day.isoformat()}**" in shown
     assert shown.count('class="chart daily-counts"') >= 6
-    spikes = sum(1 for _, spike_day in truth.fake_follower_spike if spike_day == day)
+    spikes = sum(1 for _, spike_day in truth.bought_followers() if spike_day == day)
     assert shown.count('class="chart followers"') == spikes
     assert "fake_follower_spike" in shown
     assert f"### {top}:" in shown

@@ -82,3 +82,98 @@ def test_a_day_needs_its_baseline_days_of_engagement_loaded():
     assert history_gap(D, settings, {"engagement": every_day}) is None
     gap = history_gap(D, settings, {"engagement": every_day - {D - timedelta(days=3)}})
     assert gap is not None and "engagement is loaded for 27 of the 28" in gap
+
+
+def events_of(account: str, actions: list[tuple[str, str]]) -> list[tuple]:
+    """(actor, event_type) pairs on the account's article on D."""
+    stamp = datetime(2026, 5, 20, 15)
+    return [
+        (f"{account}-{actor}-{kind}", account, actor, kind, stamp, 1, D, D, "f", 1, f"{account}-art", "10.1.1.1", "d")
+        for actor, kind in actions
+    ]
+
+
+def judge_actions(spark, accounts: dict[str, list[tuple[str, str]]], established: list[str]):
+    """Accounts read 30 times and liked once a day before D; on D the given actions of established actors."""
+    daily, events = [], []
+    for account, actions in accounts.items():
+        for offset in range(1, 29):
+            day = D - timedelta(days=offset)
+            daily.append((account, day, day, 1, 1, None, None, 30, 1, 0, 0, 0, 0))
+        count = {kind: sum(1 for _, event in actions if event == kind) for kind in ("read", "like", "share")}
+        daily.append((account, D, D, 1, 1, None, None, count["read"], count["like"], count["share"], 0, 0, 0))
+        events += events_of(account, actions)
+    found = judge_engagement(
+        spark.createDataFrame(daily, ACCOUNT_DAILY),
+        spark.createDataFrame(events, ENGAGEMENT),
+        spark.createDataFrame(
+            [(user, LONG_AGO, None) for user in established] + [(a, LONG_AGO, f"s_{a}") for a in accounts], USERS
+        ),
+        spark.createDataFrame([(user, date(2025, 6, 1)) for user in established], ACTIVITY),
+        D,
+        D,
+        SETTINGS,
+    )
+    return {row["account_id"]: row for row in found.collect()}
+
+
+def test_likes_far_above_the_accounts_own_per_read_from_actors_who_did_not_read_are_flagged(spark):
+    regulars = [f"reg{i}" for i in range(30)]
+    crowd = [f"crowd{i}" for i in range(100)]
+    read = [(actor, "read") for actor in regulars]
+    found = judge_actions(
+        spark,
+        {
+            # 100 likes on 30 reads (the account's own: 1 like per 30 reads), none of the likers read it.
+            "like_farm": read + [(actor, "like") for actor in crowd],
+            # The same likes from actors who read the article first: an organic surge.
+            "liked_by_readers": read + [(actor, kind) for actor in crowd for kind in ("read", "like")],
+            # A viral day: 130 reads and 50 shares by readers (0.38 per read, under `min_ratio`).
+            "viral": read + [(actor, "read") for actor in crowd] + [(actor, "share") for actor in crowd[:50]],
+        },
+        regulars + crowd,
+    )
+    assert sorted(found) == ["like_farm"]
+    evidence = json.loads(found["like_farm"]["evidence"])
+    assert evidence["signals"] == ["ratios"]
+    assert (evidence["reactions"], evidence["unread_reactions"], evidence["suspicious_actors"]) == (100, 100, 0)
+    assert evidence["by_type"]["likes_per_read"] == 3.333
+    assert evidence["baseline_ratios"]["likes_per_read"] == 0.033
+    assert "likes per read 3.333 (own 0.033)" in sentence(evidence)
+
+
+def test_a_ratio_break_needs_enough_reactions_and_a_ratio_far_from_the_accounts_own(spark):
+    regulars = [f"reg{i}" for i in range(30)]
+    crowd = [f"crowd{i}" for i in range(100)]
+    read = [(actor, "read") for actor in regulars]
+    # 49 unread likes: under `min_ratio_events`; the total still spikes (79 events against 31).
+    few = read + [(actor, "like") for actor in crowd[:49]]
+    enough = read + [(actor, "like") for actor in crowd[:50]]
+    # 100 likes on 130 reads by an account that gets one like per read: far above `min_ratio`, not its own.
+    own = [(actor, kind) for actor in regulars for kind in ("read", "like")] + [(a, "like") for a in crowd]
+    found = judge_actions(spark, {"few": few, "enough": enough}, regulars + crowd)
+    assert sorted(found) == ["enough"]
+    assert _judged_with_own_ratio(spark, own, regulars + crowd) == {}
+
+
+def _judged_with_own_ratio(spark, actions, established):
+    """`actions` on D of an account whose every read brought a like over the baseline days."""
+    daily = [
+        ("liked_anyway", D - timedelta(days=offset), D - timedelta(days=offset), 1, 1, None, None, 30, 30, 0, 0, 0, 0)
+        for offset in range(1, 29)
+    ]
+    reads_on_d = sum(1 for _, kind in actions if kind == "read")
+    likes_on_d = sum(1 for _, kind in actions if kind == "like")
+    daily.append(("liked_anyway", D, D, 1, 1, None, None, reads_on_d, likes_on_d, 0, 0, 0, 0))
+    found = judge_engagement(
+        spark.createDataFrame(daily, ACCOUNT_DAILY),
+        spark.createDataFrame(events_of("liked_anyway", actions), ENGAGEMENT),
+        spark.createDataFrame(
+            [(user, LONG_AGO, None) for user in established] + [("liked_anyway", LONG_AGO, "s")], USERS
+        ),
+        spark.createDataFrame([(user, date(2025, 6, 1)) for user in established], ACTIVITY),
+        D,
+        D,
+        SETTINGS,
+    )
+    return {row["account_id"]: row for row in found.collect()}

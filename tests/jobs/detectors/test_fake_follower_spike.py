@@ -76,9 +76,9 @@ def judge(spark, daily, follows, accounts, activity, batch_flags=(), settings=SE
 
 
 def established_users(prefix: str, count: int) -> tuple[list[str], list[tuple], list[tuple]]:
-    """Users registered long ago who have read and shared for months."""
+    """Users registered over the years before LONG_AGO who have read and shared for months."""
     ids = [f"{prefix}{number:03d}" for number in range(count)]
-    accounts = [account_row(user, LONG_AGO) for user in ids]
+    accounts = [account_row(user, LONG_AGO - timedelta(days=5 * number)) for number, user in enumerate(ids)]
     activity = [(user, date(2025, 1, 5), datetime(2025, 1, 5, 12), datetime(2026, 2, 27, 20)) for user in ids]
     return ids, accounts, activity
 
@@ -152,9 +152,53 @@ def test_spike_counts_followers_flagged_as_batch_registered_though_not_young(spa
     daily = steady_history("pa_buyer", 5) + [daily_row("pa_buyer", RUN_DAY, 45)]
     follows = follows_of("pa_buyer", old_farm, datetime(2026, 3, 2, 14, 0))
     accounts = platform["accounts"] + old_farm_accounts
-    assert flagged(judge(spark, daily, follows, accounts, platform["activity"])) == []
     batch_flags = [(user, date(2025, 6, 1)) for user in old_farm]
-    assert flagged(judge(spark, daily, follows, accounts, platform["activity"], batch_flags)) == ["pa_buyer"]
+    found = judge(spark, daily, follows, accounts, platform["activity"], batch_flags).collect()
+    assert [row["account_id"] for row in found] == ["pa_buyer"]
+    assert json.loads(found[0]["evidence"])["suspicious_followers"] == 40
+
+
+def _aged_stock(count: int, registered: datetime, spread_days: int) -> tuple[list[str], list[tuple], list[tuple]]:
+    """Users registered over `spread_days` from `registered`; every third one posts a little (so not inactive)."""
+    ids = [f"stock_{number:04d}" for number in range(count)]
+    step = timedelta(days=spread_days) / count
+    accounts = [account_row(user, registered + step * number) for number, user in enumerate(ids)]
+    activity = [(user, date(2025, 9, 1), datetime(2025, 9, 1, 12), datetime(2025, 9, 1, 12)) for user in ids[::3]]
+    return ids, accounts, activity
+
+
+def test_aged_stock_registered_within_one_week_months_ago_is_flagged_without_any_other_signal(spark, platform):
+    # 300 follows in three hours to an account growing by 5 a day, from accounts registered within six days
+    # eight months earlier: not young, not batch-flagged, not in lockstep, a third of them active.
+    stock, stock_accounts, stock_activity = _aged_stock(300, datetime(2025, 7, 1, 9), 6)
+    daily = steady_history("pa_buyer", 5) + [daily_row("pa_buyer", RUN_DAY, 305)]
+    follows = follows_of("pa_buyer", platform["fans"][:5], datetime(2026, 3, 2, 8, 0), 600) + follows_of(
+        "pa_buyer", stock, datetime(2026, 3, 2, 14, 0), 36
+    )
+    accounts = platform["accounts"] + stock_accounts
+    found = judge(spark, daily, follows, accounts, platform["activity"] + stock_activity).collect()
+    assert [row["account_id"] for row in found] == ["pa_buyer"]
+    evidence = json.loads(found[0]["evidence"])
+    assert evidence["signals"] == ["aged_stock"]
+    assert evidence["suspicious_followers"] == 0
+    cluster = evidence["registration_cluster"]
+    assert (cluster["followers"], cluster["days"]) == (300, 7)
+    assert cluster["cluster_registered_to"] <= "2025-07-08"
+    assert found[0]["severity"] == "high"
+
+
+def test_a_viral_day_whose_followers_registered_over_years_is_not_aged_stock(spark, platform):
+    # The same 300 follows from accounts registered over three years: the densest week holds a handful.
+    crowd, crowd_accounts, crowd_activity = _aged_stock(300, datetime(2022, 7, 1, 9), 3 * 365)
+    daily = steady_history("pa_viral", 5) + [daily_row("pa_viral", RUN_DAY, 305)]
+    follows = follows_of("pa_viral", crowd, datetime(2026, 3, 2, 14, 0), 36)
+    accounts = platform["accounts"] + crowd_accounts
+    assert flagged(judge(spark, daily, follows, accounts, platform["activity"] + crowd_activity)) == []
+    # Half of them registered within one week: aged stock mixed into organic growth is still found.
+    stock, stock_accounts, stock_activity = _aged_stock(150, datetime(2025, 7, 1, 9), 6)
+    mixed = follows_of("pa_viral", crowd[:150] + stock, datetime(2026, 3, 2, 14, 0), 36)
+    accounts += stock_accounts
+    assert flagged(judge(spark, daily, mixed, accounts, platform["activity"] + stock_activity)) == ["pa_viral"]
 
 
 def test_spike_is_not_raised_below_the_minimum_of_suspicious_followers(spark, platform):
@@ -314,8 +358,8 @@ def test_run_day_follows_take_only_follows_delivered_by_their_day(spark):
 
 
 def test_spike_counts_inactive_followers_in_lockstep_though_neither_young_nor_batch(spark, platform):
-    old_farm, old_farm_accounts = farm_users("old_farm_", 40, datetime(2025, 6, 1, 3, 0))
-    accounts = platform["accounts"] + old_farm_accounts
+    # Old accounts that never act, registered over 40 days (not aged stock of one week).
+    old_farm, accounts = platform["lurkers"][:40], platform["accounts"]
     daily = []
     follows = []
     for buyer in ("pa_buyer", "pa_other_buyer"):

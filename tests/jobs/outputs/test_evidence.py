@@ -90,7 +90,7 @@ def bundles(tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def spike_account(platform_run) -> str:
     truth, _, _ = platform_run
-    counts = Counter(account for account, _ in truth.fake_follower_spike)
+    counts = Counter(account for account, _ in truth.bought_followers())
     return min(counts, key=lambda account: (-counts[account], account))
 
 
@@ -211,7 +211,7 @@ def test_account_bundle_holds_its_findings_and_each_spike_days_follows_read_at_t
     }
     spikes = [row for row in exported if row["detector"] == "fake_follower_spike"]
     assert {(row["account_id"], date.fromisoformat(row["run_date"])) for row in spikes} == {
-        (account, day) for account, day in truth.fake_follower_spike if account == spike_account
+        (account, day) for account, day in truth.bought_followers() if account == spike_account
     }
 
     follows = spike_export.rows("raw/follow_events.csv")

@@ -44,7 +44,7 @@ document.body.appendChild(out);
 
 
 def _spike_day(truth) -> date:
-    return sorted(day for _, day in truth.fake_follower_spike)[0]
+    return sorted(day for _, day in truth.bought_followers())[0]
 
 
 def _listing_day(lake) -> date:
@@ -65,7 +65,7 @@ def test_detector_counts_cover_the_day_and_the_thirty_before_with_zeros(platform
         assert each.series[-1] == (day, counts.get(each.detector, 0))
         assert each.today == counts.get(each.detector, 0)
     assert {each.detector: each.today for each in detectors}["fake_follower_spike"] == sum(
-        1 for _, spike_day in truth.fake_follower_spike if spike_day == day
+        1 for _, spike_day in truth.bought_followers() if spike_day == day
     )
 
 
@@ -80,7 +80,7 @@ def test_spike_view_follows_end_with_the_observed_day_above_the_threshold(platfo
     day = _spike_day(truth)
     review = daily_review(lake, day, settings)
     assert {view["finding"]["account_id"] for view in review.spikes} == {
-        account for account, spike_day in truth.fake_follower_spike if spike_day == day
+        account for account, spike_day in truth.bought_followers() if spike_day == day
     }
     for view in review.spikes:
         evidence = view["finding"]["evidence"]
@@ -123,7 +123,7 @@ def test_report_command_writes_one_self_contained_file(platform_run, tmp_path):
     assert "<script" not in document
     # Nothing is fetched: no external stylesheet, image, font or link target.
     assert not re.search(r"""(src|href)\s*=|url\(|@import""", document)
-    spikes = sum(1 for _, spike_day in truth.fake_follower_spike if spike_day == day)
+    spikes = sum(1 for _, spike_day in truth.bought_followers() if spike_day == day)
     assert document.count('<svg xmlns="http://www.w3.org/2000/svg" class="chart') == len(DETECTORS) + spikes
 
 
