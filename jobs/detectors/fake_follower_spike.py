@@ -247,11 +247,12 @@ def mark_lockstep(links: DataFrame) -> Callable[[DataFrame], DataFrame]:
     return transform
 
 
-def registration_clusters(young_days: int, cluster_days: int) -> Callable[[DataFrame], DataFrame]:
+def registration_clusters(young_days: int, cluster_days: int, sample_size: int) -> Callable[[DataFrame], DataFrame]:
     """Per account and day: the most new followers registered within `cluster_days` of each other, long before.
 
     Only followers registered more than `young_days` before the day count (young ones are a signal of their own).
-    Returns (account_id, run_date, clustered_followers, cluster_registered_from, cluster_registered_to).
+    Returns (account_id, run_date, clustered_followers, cluster_registered_from, cluster_registered_to,
+    cluster_sample_ids).
     """
 
     def transform(followers: DataFrame) -> DataFrame:
@@ -264,7 +265,7 @@ def registration_clusters(young_days: int, cluster_days: int) -> Callable[[DataF
         day_number = F.datediff(F.col("_registered_on"), F.lit(date(1970, 1, 1)))
         span = Window.partitionBy("account_id", "run_date").orderBy(day_number).rangeBetween(-(cluster_days - 1), 0)
         densest = Window.partitionBy("account_id", "run_date").orderBy(F.desc("_in_span"), "_registered_on")
-        return (
+        clusters = (
             per_day.withColumn("_in_span", F.sum("_registered").over(span))
             .withColumn("_rank", F.row_number().over(densest))
             .where(F.col("_rank") == 1)
@@ -276,6 +277,13 @@ def registration_clusters(young_days: int, cluster_days: int) -> Callable[[DataF
                 F.col("_registered_on").alias("cluster_registered_to"),
             )
         )
+        members = aged.join(clusters, ["account_id", "run_date"]).where(
+            F.col("_registered_on").between(F.col("cluster_registered_from"), F.col("cluster_registered_to"))
+        )
+        sample = members.groupBy("account_id", "run_date").agg(
+            F.slice(F.array_sort(F.collect_set("user_id")), 1, sample_size).alias("cluster_sample_ids")
+        )
+        return clusters.join(sample, ["account_id", "run_date"], "left")
 
     return transform
 
@@ -379,7 +387,10 @@ def spike_findings(settings: SpikeSettings) -> Callable[[DataFrame], DataFrame]:
                 "first_suspicious_follow_at",
                 "last_suspicious_follow_at",
                 F.coalesce("lockstep_partners", F.array()).alias("lockstep_partners"),
-                "sample_follower_ids",
+                # The suspicious followers, or for aged stock alone the clustered ones.
+                F.when(F.size("sample_follower_ids") > 0, F.col("sample_follower_ids"))
+                .otherwise(F.coalesce("cluster_sample_ids", F.array().cast("array<string>")))
+                .alias("sample_follower_ids"),
             ),
             {"ignoreNullFields": "false"},
         )
@@ -424,7 +435,9 @@ def judge_spikes(
     ).persist()
     try:
         quality = followers.transform(mark_lockstep(links)).transform(follower_quality(settings.sample_followers))
-        clusters = followers.transform(registration_clusters(settings.young_days, settings.cluster_days))
+        clusters = followers.transform(
+            registration_clusters(settings.young_days, settings.cluster_days, settings.sample_followers)
+        )
         judged = (
             baselined.join(quality, ["account_id", "run_date"])
             .join(lockstep_summary(links), ["account_id", "run_date"], "left")

@@ -184,6 +184,8 @@ def test_aged_stock_registered_within_one_week_months_ago_is_flagged_without_any
     cluster = evidence["registration_cluster"]
     assert (cluster["followers"], cluster["days"]) == (300, 7)
     assert cluster["cluster_registered_to"] <= "2025-07-08"
+    # An analyst sees which followers: the clustered ones, as no follower is suspicious on other signals.
+    assert evidence["sample_follower_ids"] == sorted(stock)[: SETTINGS.sample_followers]
     assert found[0]["severity"] == "high"
 
 
