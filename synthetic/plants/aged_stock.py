@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
-from accountwatch.synthetic.plants.overlay import OverlayFiles
+from accountwatch.synthetic.plants.overlay import OverlayFiles, stamp_at
 
 FILE_NAME = "aged-stock-cases.csv"
 STOCK = 200
@@ -55,10 +55,6 @@ def _account(files: OverlayFiles, start: date, account: str, kind: str, register
     )
 
 
-def _stamp(day: date, seconds: int) -> str:
-    return f"{day.isoformat()} {seconds // 3600:02d}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
-
-
 # Long: the plant's story in order (accounts, follower pools, daily growth, the purchase, the viral day).
 def plant_aged_stock(landing: Path, start: date, days: int, copies: int) -> AgedStockCases:
     """Write `copies` of both cases into `landing`; return what a detector should and must not flag."""
@@ -78,20 +74,20 @@ def plant_aged_stock(landing: Path, start: date, days: int, copies: int) -> Aged
 
     def spread_over_years(index: int, count: int) -> str:
         back = YEARS_DAYS - index * YEARS_DAYS // count
-        return _stamp(start - timedelta(days=back), 3600 * (8 + index % 12) + index % 3600)
+        return stamp_at(start - timedelta(days=back), 3600 * (8 + index % 12) + index % 3600)
 
     for copy in range(copies):
         buyer, viral = f"pa_aged_{copy:03d}_buyer", f"pa_aged_{copy:03d}_viral"
         for account in (buyer, viral):
             serial += 1
-            _account(files, start, account, "public", _stamp(start - timedelta(days=700), 36000), serial)
+            _account(files, start, account, "public", stamp_at(start - timedelta(days=700), 36000), serial)
         fans = [
             user(f"u_aged_{copy:03d}_fan{i:04d}", spread_over_years(i, 2 * FOLLOWS_PER_DAY * days))
             for i in range(2 * FOLLOWS_PER_DAY * days)
         ]
         stock_registered = bought_on - timedelta(days=300)
         stock = [
-            user(f"u_aged_{copy:03d}_stock{i:04d}", _stamp(stock_registered + timedelta(days=i % 6), 30000 + 97 * i))
+            user(f"u_aged_{copy:03d}_stock{i:04d}", stamp_at(stock_registered + timedelta(days=i % 6), 30000 + 97 * i))
             for i in range(STOCK)
         ]
         crowd = [user(f"u_aged_{copy:03d}_crowd{i:04d}", spread_over_years(i, STOCK)) for i in range(STOCK)]

@@ -10,6 +10,11 @@ from pathlib import Path
 from accountwatch.schemas.landing import ACCOUNTS, ENGAGEMENT, SUBSCRIPTIONS, TRANSFERS
 
 
+def stamp_at(day: date, seconds: int) -> str:
+    """A landing timestamp `seconds` after midnight of `day` (platform time)."""
+    return f"{day.isoformat()} {seconds // 3600:02d}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
+
+
 @dataclass
 class OverlayFiles:
     """The extra landing rows, by table and folder day."""
@@ -50,8 +55,8 @@ class OverlayFiles:
     def follow(self, account: str, user: str, day: date, seconds: int) -> None:
         """`user` follows `account` on `day`, `seconds` after midnight (platform time)."""
         self.events += 1
-        stamp = f"{day.isoformat()} {seconds // 3600:02d}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
-        self.add("subscriptions", day, [f"{self.prefix}-{self.events:07d}", account, user, "follow", stamp, "search"])
+        row = [f"{self.prefix}-{self.events:07d}", account, user, "follow", stamp_at(day, seconds), "search"]
+        self.add("subscriptions", day, row)
 
     def account(self, day: date, values: dict[str, str]) -> None:
         """An account row delivered on `day` (every contract column from `values`)."""
