@@ -44,11 +44,13 @@ def lenient(settings):
     return replace(settings, max_quarantine_share=1.0)
 
 
-def quarantined(lake, table: str) -> dict[int, str]:
+def quarantined(lake, table: str, file: str | None = None) -> dict[int, str]:
+    """The table's quarantined rows (of its landing file named `file`, when given): row number -> reason:column."""
     rows = lake.read("quarantine").where(F.col("table_name") == table).collect()
     return {
         row["source_row"]: f"{row['reason']}:{row['column_name']}" if row["column_name"] else row["reason"]
         for row in rows
+        if file is None or Path(row["source_file"]).name == file
     }
 
 
@@ -111,8 +113,15 @@ def test_mixed_formats_and_timestamp_forms_load_to_the_same_instant(lake, tmp_pa
     assert lake.read("quarantine").count() == 0
 
 
-def test_each_bad_input_reason_is_quarantined_with_its_file_row_and_column(lake, tmp_path, lenient):
-    landing = tmp_path / "landing"
+@pytest.fixture(scope="module")
+def one_day_of_cases(spark, settings, tmp_path_factory) -> tuple[Lake, Path]:
+    """One lenient ingest of a day whose files each hold one case (bad input, phones, time window, big counts).
+
+    The cases use their own accounts, event ids and file names, so a test reads its case by file or account.
+    """
+    root = tmp_path_factory.mktemp("cases")
+    landing = root / "landing"
+    lenient = replace(settings, max_quarantine_share=1.0)
     write_csv(
         landing,
         "accounts",
@@ -127,6 +136,7 @@ def test_each_bad_input_reason_is_quarantined_with_its_file_row_and_column(lake,
             account("pa_time", registered_at="2026-13-45 99:00"),
             account("pa_phone", phone="call me"),
         ],
+        name="bad.csv",
     )
     write_jsonl(
         landing,
@@ -184,6 +194,7 @@ def test_each_bad_input_reason_is_quarantined_with_its_file_row_and_column(lake,
                 "event_ts": "2026-03-03T00:00:00+08:00",
             },
         ],
+        name="bad.jsonl",
     )
     write_csv(
         landing,
@@ -198,10 +209,63 @@ def test_each_bad_input_reason_is_quarantined_with_its_file_row_and_column(lake,
             ["e5", "pa_ok", "u_1", "read", "", "1"],
             ["e6", "pa_ok", "u_1", "read", "2026-03-10 09:00:00", "two"],
         ],
+        name="bad.csv",
     )
+    # Phone numbers in a quarantined row of a csv file and in a line that is not JSON.
+    write_csv(
+        landing,
+        "accounts",
+        DAY,
+        ACCOUNT_HEADER,
+        [account("pa_ph1", status="banned", phone="+8613912345678")],
+        name="phone_banned.csv",
+    )
+    write_jsonl(landing, "accounts", DAY, ['{"account_id": "pa_ph2", "phone": "13912345678", broken'], name="b.jsonl")
+    write_csv(
+        landing,
+        "accounts",
+        DAY,
+        ACCOUNT_HEADER,
+        [
+            account("pa_ps1", phone="+8613812345678"),
+            account("pa_ps2", phone="13812345678"),
+            account("pa_ps3", phone=""),
+        ],
+        name="pseudonyms.csv",
+    )
+    write_csv(
+        landing,
+        "accounts",
+        DAY,
+        ACCOUNT_HEADER,
+        [
+            account("pa_win", updated_at="2026-03-11 23:59:59"),
+            account("pa_forever", updated_at="9999-12-31 23:59:59"),
+            account("pa_unborn", registered_at="2026-03-12T00:00:00+08:00"),
+        ],
+        name="window.csv",
+    )
+    write_csv(
+        landing,
+        "engagement",
+        DAY,
+        ENGAGEMENT_HEADER,
+        [
+            ["big1", "pa_big", "u_1", "read", "2026-03-10 09:00:00", "9223372036854775807"],
+            ["big2", "pa_big", "u_1", "read", "2026-03-10 09:00:00", "9223372036854775807"],
+            ["max", "pa_big", "u_1", "read", "2026-03-10 09:00:00", "1000000000"],
+            ["over", "pa_big", "u_1", "read", "2026-03-10 09:00:00", "1000000001"],
+        ],
+        name="big.csv",
+    )
+    lake = Lake(spark, root / "lake", lenient)
     ingest_range(lake, landing, DAY, DAY, lenient, KEY)
+    return lake, landing
 
-    assert quarantined(lake, "accounts") == {
+
+def test_each_bad_input_reason_is_quarantined_with_its_file_row_and_column(one_day_of_cases):
+    lake, landing = one_day_of_cases
+    assert quarantined(lake, "accounts", "bad.csv") == {
         2: "missing_required:account_id",
         3: "invalid_value:account_type",
         4: "invalid_value:status",
@@ -209,14 +273,14 @@ def test_each_bad_input_reason_is_quarantined_with_its_file_row_and_column(lake,
         6: "unparseable_timestamp:registered_at",
         7: "invalid_value:phone",
     }
-    assert quarantined(lake, "subscriptions") == {
+    assert quarantined(lake, "subscriptions", "bad.jsonl") == {
         2: "invalid_value:action",
         3: "malformed_record",
         4: "duplicate_event_id:event_id",
         5: "event_ts_out_of_window:event_ts",
         6: "event_ts_out_of_window:event_ts",
     }
-    assert quarantined(lake, "engagement") == {
+    assert quarantined(lake, "engagement", "bad.csv") == {
         2: "invalid_count:count",
         3: "invalid_count:count",
         4: "invalid_value:event_type",
@@ -224,41 +288,53 @@ def test_each_bad_input_reason_is_quarantined_with_its_file_row_and_column(lake,
         6: "invalid_count:count",
     }
     assert sorted(r[0] for r in lake.read("subscriptions").select("event_id").collect()) == ["s1", "s5", "s6"]
-    assert lake.read("engagement").select("count").collect()[0][0] == 1
+    loaded = {row["event_id"]: row["count"] for row in lake.read("engagement").where("account_id = 'pa_ok'").collect()}
+    assert loaded == {"e1": 1}
     files = {row[0] for row in lake.read("quarantine").select("source_file").collect()}
     assert all(path.startswith(str(landing)) for path in files)
 
 
-def test_quarantine_never_holds_a_phone_number_in_clear(lake, tmp_path, lenient):
-    landing = tmp_path / "landing"
-    write_csv(landing, "accounts", DAY, ACCOUNT_HEADER, [account("pa_1", status="banned", phone="+8613912345678")])
-    write_jsonl(landing, "accounts", DAY, ['{"account_id": "pa_2", "phone": "13912345678", broken'], name="b.jsonl")
-    quiet_day(landing, DAY)
-    ingest_range(lake, landing, DAY, DAY, lenient, KEY)
+def test_quarantine_never_holds_a_phone_number_in_clear(one_day_of_cases):
+    lake, _ = one_day_of_cases
     raw = " ".join(row[0] for row in lake.read("quarantine").select("raw").collect())
-    assert "13912345678" not in raw and "pa_1" in raw
+    assert "pa_ph1" in raw and "pa_ph2" in raw
+    assert "13912345678" not in raw and "13812345678" not in raw
 
 
-def test_phone_is_stored_as_keyed_pseudonym_and_number_block(lake, tmp_path, lenient):
-    landing = tmp_path / "landing"
-    write_csv(
-        landing,
-        "accounts",
-        DAY,
-        ACCOUNT_HEADER,
-        [account("pa_1", phone="+8613812345678"), account("pa_2", phone="13812345678"), account("pa_3", phone="")],
-    )
-    quiet_day(landing, DAY)
-    ingest_range(lake, landing, DAY, DAY, lenient, KEY)
+def test_phone_is_stored_as_keyed_pseudonym_and_number_block(one_day_of_cases):
+    lake, _ = one_day_of_cases
     rows = {row["account_id"]: row for row in lake.read("accounts").collect()}
-    assert rows["pa_1"]["phone_pseudonym"] == rows["pa_2"]["phone_pseudonym"]
-    assert len(rows["pa_1"]["phone_pseudonym"]) == 64 and rows["pa_1"]["phone_block"] == "1381234"
-    assert rows["pa_3"]["phone_pseudonym"] is None
+    assert rows["pa_ps1"]["phone_pseudonym"] == rows["pa_ps2"]["phone_pseudonym"]
+    assert len(rows["pa_ps1"]["phone_pseudonym"]) == 64 and rows["pa_ps1"]["phone_block"] == "1381234"
+    assert rows["pa_ps3"]["phone_pseudonym"] is None
     import hashlib
     import hmac
 
-    assert rows["pa_1"]["phone_pseudonym"] == hmac.new(KEY, b"13812345678", hashlib.sha256).hexdigest()
+    assert rows["pa_ps1"]["phone_pseudonym"] == hmac.new(KEY, b"13812345678", hashlib.sha256).hexdigest()
     assert "phone" not in lake.read("accounts").columns
+
+
+def test_account_timestamps_after_the_next_day_are_quarantined(one_day_of_cases):
+    lake, _ = one_day_of_cases
+    assert quarantined(lake, "accounts", "window.csv") == {
+        2: "timestamp_out_of_window:updated_at",
+        3: "timestamp_out_of_window:registered_at",
+    }
+    window = ("pa_win", "pa_forever", "pa_unborn")
+    assert [row["account_id"] for row in lake.read("accounts").where(F.col("account_id").isin(*window)).collect()] == [
+        "pa_win"
+    ]
+
+
+def test_counts_above_the_maximum_are_invalid_so_a_day_cannot_overflow(one_day_of_cases):
+    lake, _ = one_day_of_cases
+    assert quarantined(lake, "engagement", "big.csv") == {
+        1: "invalid_count:count",
+        2: "invalid_count:count",
+        4: "invalid_count:count",
+    }
+    [daily] = lake.read("account_daily").where("account_id = 'pa_big'").collect()
+    assert daily["reads"] == 1_000_000_000
 
 
 @pytest.mark.parametrize("one_range", [False, True], ids=["day_by_day", "one_range"])
@@ -342,50 +418,6 @@ def test_redelivered_accounts_file_adds_no_account_change(lake, tmp_path, settin
     ]
     assert (first.tables["accounts"].redelivered, second.tables["accounts"].redelivered) == (2, 2)
     assert lake.read("quarantine").count() == 0
-
-
-def test_account_timestamps_after_the_next_day_are_quarantined(lake, tmp_path, lenient):
-    landing = tmp_path / "landing"
-    write_csv(
-        landing,
-        "accounts",
-        DAY,
-        ACCOUNT_HEADER,
-        [
-            account("pa_ok", updated_at="2026-03-11 23:59:59"),
-            account("pa_forever", updated_at="9999-12-31 23:59:59"),
-            account("pa_unborn", registered_at="2026-03-12T00:00:00+08:00"),
-        ],
-    )
-    quiet_day(landing, DAY)
-    ingest_range(lake, landing, DAY, DAY, lenient, KEY)
-    assert quarantined(lake, "accounts") == {
-        2: "timestamp_out_of_window:updated_at",
-        3: "timestamp_out_of_window:registered_at",
-    }
-    assert [row["account_id"] for row in lake.read("accounts").collect()] == ["pa_ok"]
-
-
-def test_counts_above_the_maximum_are_invalid_so_a_day_cannot_overflow(lake, tmp_path, lenient):
-    landing = tmp_path / "landing"
-    quiet_day(landing, DAY)
-    write_csv(
-        landing,
-        "engagement",
-        DAY,
-        ENGAGEMENT_HEADER,
-        [
-            ["big1", "pa_1", "u_1", "read", "2026-03-10 09:00:00", "9223372036854775807"],
-            ["big2", "pa_1", "u_1", "read", "2026-03-10 09:00:00", "9223372036854775807"],
-            ["max", "pa_1", "u_1", "read", "2026-03-10 09:00:00", "1000000000"],
-            ["over", "pa_1", "u_1", "read", "2026-03-10 09:00:00", "1000000001"],
-        ],
-        name="big.csv",
-    )
-    ingest_range(lake, landing, DAY, DAY, lenient, KEY)
-    assert set(quarantined(lake, "engagement").values()) == {"invalid_count:count"}
-    assert lake.read("quarantine").count() == 3
-    assert lake.read("account_daily").collect()[0]["reads"] == 1_000_000_001
 
 
 def test_unreadable_file_fails_the_day_naming_the_file_and_writes_nothing(lake, tmp_path, lenient):
@@ -481,19 +513,15 @@ def test_account_current_state_keeps_the_latest_updated_at(lake, tmp_path, lenie
     assert lake.read("account_changes").count() == 3
 
 
-def test_evidence_tables_keep_190_days_of_history(lake, tmp_path, lenient, spark):
-    landing = tmp_path / "landing"
-    quiet_day(landing, DAY)
-    ingest_range(lake, landing, DAY, DAY, lenient, KEY)
+def test_evidence_tables_keep_190_days_of_history(one_day_of_cases, spark):
+    lake, _ = one_day_of_cases
     properties = spark.sql(f"DESCRIBE DETAIL delta.`{lake.path('engagement')}`").collect()[0]["properties"]
     assert properties["delta.logRetentionDuration"] == "interval 190 days"
     assert properties["delta.deletedFileRetentionDuration"] == "interval 190 days"
 
 
-def test_data_quality_results_are_stored_per_expectation(lake, tmp_path, lenient):
-    landing = tmp_path / "landing"
-    quiet_day(landing, DAY)
-    ingest_range(lake, landing, DAY, DAY, lenient, KEY)
+def test_data_quality_results_are_stored_per_expectation(one_day_of_cases):
+    lake, _ = one_day_of_cases
     results = lake.read("dq_results").where("table_name = 'engagement'").collect()
     assert results and all(row["success"] for row in results)
     assert {"expect_column_values_to_be_unique", "expect_column_values_to_be_between"} <= {
