@@ -211,40 +211,23 @@ def one_day_of_cases(spark, settings, tmp_path_factory) -> tuple[Lake, Path]:
         ],
         name="bad.csv",
     )
-    # Phone numbers in a quarantined row of a csv file and in a line that is not JSON.
-    write_csv(
-        landing,
-        "accounts",
-        DAY,
-        ACCOUNT_HEADER,
-        [account("pa_ph1", status="banned", phone="+8613912345678")],
-        name="phone_banned.csv",
-    )
-    write_jsonl(landing, "accounts", DAY, ['{"account_id": "pa_ph2", "phone": "13912345678", broken'], name="b.jsonl")
-    write_csv(
-        landing,
-        "accounts",
-        DAY,
-        ACCOUNT_HEADER,
-        [
+    account_files = {
+        # A phone number in a quarantined row of a csv file (and, below, in a line that is not JSON).
+        "phone_banned.csv": [account("pa_ph1", status="banned", phone="+8613912345678")],
+        "pseudonyms.csv": [
             account("pa_ps1", phone="+8613812345678"),
             account("pa_ps2", phone="13812345678"),
             account("pa_ps3", phone=""),
         ],
-        name="pseudonyms.csv",
-    )
-    write_csv(
-        landing,
-        "accounts",
-        DAY,
-        ACCOUNT_HEADER,
-        [
+        "window.csv": [
             account("pa_win", updated_at="2026-03-11 23:59:59"),
             account("pa_forever", updated_at="9999-12-31 23:59:59"),
             account("pa_unborn", registered_at="2026-03-12T00:00:00+08:00"),
         ],
-        name="window.csv",
-    )
+    }
+    for name, rows in account_files.items():
+        write_csv(landing, "accounts", DAY, ACCOUNT_HEADER, rows, name=name)
+    write_jsonl(landing, "accounts", DAY, ['{"account_id": "pa_ph2", "phone": "13912345678", broken'], name="b.jsonl")
     write_csv(
         landing,
         "engagement",
