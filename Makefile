@@ -16,7 +16,7 @@ DELTA_JARS    := delta-spark_$(SPARK_MINOR)_2.13/$(DELTA_VERSION)/delta-spark_$(
 # No outbound telemetry; its heartbeat also races the ephemeral server's SQLite ("database is locked").
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
 
-.PHONY: setup jars browser demo test test-fast bench faults cluster-test lint clean
+.PHONY: setup jars browser demo test test-fast bench growth faults cluster-test lint clean
 
 setup: $(STAMPS)/installed $(STAMPS)/prefect-db jars
 
@@ -72,6 +72,10 @@ test-fast: setup
 
 bench: setup
 	$(BIN)/python -m accountwatch.benchmarks.nightly
+
+# Backfill time and peak memory at 1, 3 and 10 times the bench platform, beside the DuckDB peer (hours at 10x).
+growth: setup
+	$(BIN)/python -m accountwatch.benchmarks.growth
 
 # Kills a nightly run at Delta commits of each stage, reruns the day, compares every table (not part of test).
 faults: setup

@@ -33,6 +33,12 @@ class PlatformSize:
             raise SyntheticPlatformError(f"unknown platform size {name!r} (expected one of {sorted(presets)})")
         return presets[name]
 
+    def scaled(self, factor: int) -> PlatformSize:
+        """This size with `factor` times the accounts, users and events over the same days (growth benchmark)."""
+        if factor < 1:
+            raise SyntheticPlatformError(f"scale factor {factor}: expected a whole number of at least 1")
+        return PlatformSize(self.public_accounts * factor, self.users * factor, self.events * factor, self.days)
+
 
 def validate(size: PlatformSize) -> None:
     """Refuse a size too small for the planted cases."""

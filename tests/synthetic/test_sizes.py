@@ -18,3 +18,10 @@ def test_named_sizes_are_the_documented_presets():
 def test_unknown_size_name_is_refused_with_the_known_names():
     with pytest.raises(SyntheticPlatformError, match="bench"):
         PlatformSize.named("huge")
+
+
+def test_a_scaled_size_multiplies_accounts_users_and_events_over_the_same_days():
+    assert PlatformSize.named("bench").scaled(3) == PlatformSize(3000, 45_000, 12_000_000, 245)
+    assert PlatformSize.named("bench").scaled(1) == PlatformSize.named("bench")
+    with pytest.raises(SyntheticPlatformError, match="scale factor 0"):
+        PlatformSize.named("bench").scaled(0)
