@@ -95,9 +95,13 @@ def _run_pipeline(
     config_file = _config_arg(config)
     _prepare_prefect(config_file)
     from accountwatch.flows import pipeline
+    from accountwatch.flows.cli.progress import stage_progress
 
     started = time.monotonic()
-    with timing.stage(f"{kind} flow", rest="Prefect: flows, tasks and artifacts (the flow's time outside its tasks)"):
+    with (
+        stage_progress(console, f"{kind} {start.isoformat()}..{end.isoformat()}"),
+        timing.stage(f"{kind} flow", rest="Prefect: flows, tasks and artifacts (the flow's time outside its tasks)"),
+    ):
         if kind == "nightly":
             result = pipeline.nightly(start.isoformat(), str(landing), str(lake), config_file)
         else:

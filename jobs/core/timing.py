@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -31,6 +31,9 @@ class Stage:
 _stages: list[Stage] = []
 _depth = 0
 _commits = 0
+# Called with (stage name, True) when a stage starts and (stage name, False) when it ends, breakdown on or off.
+StageListener = Callable[[str, bool], None]
+_listeners: list[StageListener] = []
 
 
 def enabled() -> bool:
@@ -66,12 +69,37 @@ def delta_commit() -> None:
 
 
 @contextmanager
+def listening(listener: StageListener) -> Iterator[None]:
+    """Tell `listener` when each stage starts and ends while the block runs (a progress display)."""
+    _listeners.append(listener)
+    try:
+        yield
+    finally:
+        _listeners.remove(listener)
+
+
+def _tell(name: str, started: bool) -> None:
+    for listener in list(_listeners):
+        listener(name, started)
+
+
+@contextmanager
 def stage(name: str, rest: str | None = None) -> Iterator[None]:
     """Record the block's wall time, Spark jobs and Delta commits as stage `name` (when the breakdown is on).
 
     With `rest`, the block's time outside its inner stages is recorded as one more inner stage called `rest`
-    (for a flow: what Prefect itself takes).
+    (for a flow: what Prefect itself takes). Listeners hear of the stage either way.
     """
+    _tell(name, True)
+    try:
+        with _recorded(name, rest):
+            yield
+    finally:
+        _tell(name, False)
+
+
+@contextmanager
+def _recorded(name: str, rest: str | None) -> Iterator[None]:
     global _depth
     if not enabled():
         yield

@@ -44,3 +44,24 @@ def test_stage_records_nothing_when_the_breakdown_is_off(spark, monkeypatch):
     with timing.stage("ignored"):
         spark.range(2).count()
     assert timing.stages() == []
+
+
+def test_listeners_hear_each_stage_start_and_end_with_the_breakdown_off(monkeypatch):
+    monkeypatch.delenv(timing.PROFILE_VARIABLE, raising=False)
+    heard: list[tuple[str, bool]] = []
+    with timing.listening(lambda name, started: heard.append((name, started))):
+        with timing.stage("flow"):
+            with timing.stage("task"):
+                pass
+    with timing.stage("after the listener left"):
+        pass
+    assert heard == [("flow", True), ("task", True), ("task", False), ("flow", False)]
+
+
+def test_a_listener_hears_a_stage_end_when_its_block_fails(monkeypatch):
+    monkeypatch.delenv(timing.PROFILE_VARIABLE, raising=False)
+    heard: list[tuple[str, bool]] = []
+    with timing.listening(lambda name, started: heard.append((name, started))):
+        with pytest.raises(RuntimeError), timing.stage("write"):
+            raise RuntimeError("disk full")
+    assert heard == [("write", True), ("write", False)]
