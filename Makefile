@@ -50,13 +50,14 @@ jars:
 	done
 	@ls $(JARS)/delta-*.jar | grep -vxF $(foreach p,$(DELTA_JARS),-e $(JARS)/$(notdir $(p))) | xargs -r rm -v
 
-# The report test renders the daily review in Debian's headless Chromium; installed once, from Debian's packages.
+# The report test renders the daily review in Debian's headless Chromium, the console test drives it through
+# chromium-driver with Selenium; both installed once, from Debian's packages.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 browser:
-	@command -v chromium >/dev/null || { \
-	  echo "installing Debian's chromium (the report test renders the daily review in it)"; \
+	@{ command -v chromium && command -v chromedriver; } >/dev/null || { \
+	  echo "installing Debian's chromium and chromium-driver (the report and console tests drive them)"; \
 	  $(SUDO) apt-get update -qq && \
-	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium; }
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium chromium-driver; }
 
 demo: setup
 	$(BIN)/accountwatch demo

@@ -61,6 +61,7 @@ SHARED_PLATFORM_FIXTURES = ("platform_run",)
 # The test files that read the shared platform: `make test` runs them in one worker, so it is built once.
 PLATFORM_FILES = frozenset(
     {
+        "tests/flows/test_console.py",
         "tests/flows/test_pipeline.py",
         "tests/flows/test_server.py",
         "tests/jobs/outputs/test_evidence.py",

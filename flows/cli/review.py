@@ -217,3 +217,35 @@ def blacklist_lift(
         f"lifted {lifted.entity_type} {lifted.entity_id} (listed {lifted.listed_on.isoformat()}) by "
         f"{lifted.changed_by}: {lifted.change_reason}"
     )
+
+
+def console_app(
+    host: Annotated[str, typer.Option("--host", help="Address to bind; not 127.0.0.1 needs --token.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="Port to listen on.")] = 8765,
+    token: Annotated[
+        str | None,
+        typer.Option(
+            "--token", envvar="ACCOUNTWATCH_CONSOLE_TOKEN", help="Secret every browser must present once (?token=)."
+        ),
+    ] = None,
+    reviewer: Annotated[str, typer.Option("--reviewer", help="The name the review forms start with.")] = "",
+    landing: LandingOption = DEFAULT_LANDING,
+    lake: LakeOption = DEFAULT_LAKE,
+    config: ConfigOption = None,
+) -> None:
+    """Review findings in a browser: the day's queue, each finding's evidence and history, verdicts, the blacklist."""
+    import uvicorn
+
+    from accountwatch.flows.console import create_app, needs_token
+
+    if needs_token(host) and not token:
+        raise CommandError(
+            f"binding the console to {host} opens it beyond this machine: give --token (or ACCOUNTWATCH_CONSOLE_TOKEN)"
+        )
+    if token is not None and len(token) < 16:
+        raise CommandError("--token is too short: use a secret of at least 16 characters")
+    lake_tables, settings = _open_existing(lake, config, "findings", "run `accountwatch run` or `backfill` first")
+    app = create_app(lake_tables, settings, str(lake), token, reviewer)
+    where = f"http://{host}:{port}/" + ("?token=..." if token else "")
+    console.print(f"console for {lake} at {where} (Ctrl-C to stop)")
+    uvicorn.run(app, host=host, port=port, log_level="warning")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from datetime import datetime
 
 from pyspark.sql import DataFrame, Window
@@ -54,34 +55,51 @@ def record_review(
     lake: Lake, finding_id: str, verdict: str, reviewer: str, note: str | None, reviewed_at: datetime
 ) -> dict:
     """Append a verdict on a finding; returns the review row. Earlier verdicts stay, the latest counts."""
+    return record_reviews(lake, [finding_id], verdict, reviewer, note, reviewed_at)[0]
+
+
+def record_reviews(
+    lake: Lake, finding_ids: Sequence[str], verdict: str, reviewer: str, note: str | None, reviewed_at: datetime
+) -> list[dict]:
+    """Append one verdict on each of `finding_ids` in one commit; returns the review rows, in the order given.
+
+    Nothing is written unless every id names a finding.
+    """
     if verdict not in VERDICTS:
         raise ReviewError(f"unknown verdict {verdict!r} (expected {' or '.join(VERDICTS)})")
     if not reviewer.strip():
         raise ReviewError("--reviewer must name the analyst")
-    found = (
-        lake.read("findings")
-        .where(F.col("finding_id") == finding_id)
+    ids = list(dict.fromkeys(finding_ids))
+    if not ids:
+        raise ReviewError("no finding selected")
+    found = {
+        row["finding_id"]: row
+        for row in lake.read("findings")
+        .where(F.col("finding_id").isin(ids))
         .select("finding_id", "run_date", "detector", "account_id", "evidence_key")
         .collect()
-    )
-    if not found:
-        raise ReviewError(f"no finding with id {finding_id!r} in {lake.root}")
-    finding = found[0]
-    stamp = reviewed_at.isoformat()
-    review_id = hashlib.sha256(f"{finding_id}|{reviewer}|{stamp}".encode()).hexdigest()[:32]
-    row = {
-        "review_id": review_id,
-        "finding_id": finding_id,
-        "run_date": finding["run_date"],
-        "detector": finding["detector"],
-        "account_id": finding["account_id"],
-        "evidence_key": finding["evidence_key"],
-        "verdict": verdict,
-        "reviewer": reviewer.strip(),
-        "note": note,
-        "reviewed_at": reviewed_at,
     }
+    missing = [finding_id for finding_id in ids if finding_id not in found]
+    if missing:
+        more = f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""
+        raise ReviewError(f"no finding with id {missing[0]!r} in {lake.root}{more}")
+    stamp = reviewed_at.isoformat()
+    rows = [
+        {
+            "review_id": hashlib.sha256(f"{finding_id}|{reviewer}|{stamp}".encode()).hexdigest()[:32],
+            "finding_id": finding_id,
+            "run_date": found[finding_id]["run_date"],
+            "detector": found[finding_id]["detector"],
+            "account_id": found[finding_id]["account_id"],
+            "evidence_key": found[finding_id]["evidence_key"],
+            "verdict": verdict,
+            "reviewer": reviewer.strip(),
+            "note": note,
+            "reviewed_at": reviewed_at,
+        }
+        for finding_id in ids
+    ]
     from accountwatch.jobs.core.lake import TABLES
 
-    lake.upsert("reviews", lake.spark.createDataFrame([row], TABLES["reviews"].schema), ["review_id"])
-    return row
+    lake.upsert("reviews", lake.spark.createDataFrame(rows, TABLES["reviews"].schema), ["review_id"])
+    return rows

@@ -1,0 +1,182 @@
+"""The review console: refusals without a browser, and a review in a real browser that changes the next run."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from pyspark.sql import functions as F
+from typer.testing import CliRunner
+
+from accountwatch.flows.cli import app as cli_app
+from accountwatch.flows.cli.common import CommandError
+from accountwatch.flows.console import create_app
+
+TOKEN = "console-token-0123456789"
+# A busy machine can take minutes to start the console's JVM: generous, as for every process start here.
+CONSOLE_START_SECONDS = 600
+
+
+@pytest.fixture
+def guarded(lake, settings, tmp_path):
+    return TestClient(create_app(lake, settings, str(lake.root), token=TOKEN), follow_redirects=False)
+
+
+def test_every_page_but_health_needs_the_token(guarded):
+    assert guarded.get("/health").text == "ok"
+    refused = guarded.get("/queue")
+    assert refused.status_code == 401 and "token" in refused.text
+    assert guarded.get("/queue?token=wrong-token-0123456789").status_code == 401
+    assert guarded.post("/review", data={"finding_id": "f", "verdict": "dismissed"}).status_code == 401
+
+
+def test_the_token_once_in_the_address_is_kept_in_a_cookie(guarded):
+    first = guarded.get(f"/health?token={TOKEN}")
+    assert first.cookies.get("accountwatch_console_token") == TOKEN
+
+
+def test_a_form_posted_from_another_site_is_refused(lake, settings, tmp_path):
+    client = TestClient(create_app(lake, settings, str(lake.root)), follow_redirects=False)
+    posted = client.post(
+        "/review",
+        data={"finding_id": "f", "verdict": "dismissed", "reviewer": "li.wei"},
+        headers={"origin": "http://evil.example"},
+    )
+    assert posted.status_code == 403
+    assert not (lake.root / "reviews").exists()
+
+
+def test_a_review_without_a_reviewer_or_a_finding_is_sent_back_with_the_reason(lake, settings, tmp_path):
+    client = TestClient(create_app(lake, settings, str(lake.root)), follow_redirects=False)
+    nobody = client.post("/review", data={"finding_id": "f", "verdict": "dismissed", "back": "/queue?day=2026-05-01"})
+    assert nobody.status_code == 303
+    assert nobody.headers["location"].startswith("/queue?day=2026-05-01&error=a+reviewer+name+is+required")
+    nothing = client.post("/review", data={"verdict": "dismissed", "reviewer": "li.wei", "back": "//evil.example/"})
+    assert nothing.headers["location"] == "/queue?error=select+at+least+one+finding"
+    unknown = client.post("/review", data={"finding_id": "nope", "verdict": "dismissed", "reviewer": "li.wei"})
+    assert "no+finding+with+id" in unknown.headers["location"]
+    assert not (lake.root / "reviews").exists()
+
+
+def test_binding_beyond_this_machine_needs_a_token(tmp_path):
+    refused = CliRunner().invoke(cli_app, ["console", "--host", "0.0.0.0", "--lake", str(tmp_path)])
+    assert isinstance(refused.exception, CommandError)
+    assert "give --token" in str(refused.exception)
+    short = CliRunner().invoke(cli_app, ["console", "--host", "0.0.0.0", "--token", "short", "--lake", str(tmp_path)])
+    assert "too short" in str(short.exception)
+
+
+# --- In a real browser, on a copy of the shared tiny platform's lake
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _start_console(lake_dir: Path, port: int, log: Path) -> subprocess.Popen:
+    command = [str(Path(sys.executable).with_name("accountwatch")), "console", "--lake", str(lake_dir)]
+    process = subprocess.Popen(
+        [*command, "--port", str(port)], stdout=log.open("w"), stderr=subprocess.STDOUT, env=os.environ.copy()
+    )
+    deadline = time.monotonic() + CONSOLE_START_SECONDS
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"the console exited with {process.returncode}: {log.read_text()[-2000:]}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return process
+        except OSError:
+            time.sleep(1)
+    process.kill()
+    raise AssertionError(f"the console did not answer within {CONSOLE_START_SECONDS} s: {log.read_text()[-2000:]}")
+
+
+def _browser():
+    from selenium import webdriver
+    from selenium.webdriver.chrome.options import Options
+    from selenium.webdriver.chrome.service import Service
+
+    chromium, driver = shutil.which("chromium"), shutil.which("chromedriver")
+    assert chromium and driver, "Debian's chromium and chromium-driver are not installed: `make test` installs them"
+    options = Options()
+    options.binary_location = chromium
+    for argument in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"):
+        options.add_argument(argument)
+    browser = webdriver.Chrome(service=Service(driver), options=options)
+    browser.set_page_load_timeout(300)
+    return browser
+
+
+def _single_finding_account(lake) -> tuple[str, str, str]:
+    """An account whose current tier (C or D) rests on its only finding: (account, tier, finding_id)."""
+    findings = lake.read("findings")
+    alone = findings.groupBy("account_id").count().where(F.col("count") == 1).select("account_id")
+    rows = (
+        lake.read("account_tiers")
+        .where(F.col("is_current") & F.col("tier").isin("C", "D") & (F.size("reasons") == 1))
+        .join(alone, "account_id")
+        .orderBy(F.col("valid_from").desc(), "account_id")
+        .collect()
+    )
+    assert rows, "the tiny platform has no account whose tier rests on one finding"
+    return rows[0]["account_id"], rows[0]["tier"], rows[0]["reasons"][0]
+
+
+def test_an_analyst_dismisses_a_finding_in_the_browser_and_the_next_run_changes_its_tier(
+    platform_run, settings, tmp_path
+):
+    from selenium.webdriver.common.by import By
+
+    from accountwatch.flows.pipeline import nightly
+    from accountwatch.jobs.core.lake import Lake
+
+    truth, shared, _ = platform_run
+    lake_dir = tmp_path / "lake"
+    shutil.copytree(shared.root, lake_dir)
+    lake = Lake(shared.spark, lake_dir, settings)
+    account, tier_before, finding_id = _single_finding_account(lake)
+    day = lake.read("findings").where(F.col("finding_id") == finding_id).collect()[0]["run_date"]
+    port = _free_port()
+    server = _start_console(lake_dir, port, tmp_path / "console.log")
+    browser = _browser()
+    try:
+        base = f"http://127.0.0.1:{port}"
+        browser.get(f"{base}/queue?day={day.isoformat()}")
+        assert day.isoformat() in browser.title
+        links = browser.find_elements(By.CSS_SELECTOR, f"a.finding[href='/finding/{finding_id}']")
+        assert len(links) == 1, "the finding is not in its day's open queue"
+        links[0].click()
+        assert account in browser.find_element(By.TAG_NAME, "h1").text
+        assert browser.find_element(By.ID, "sentence").text
+        assert browser.find_elements(By.CSS_SELECTOR, "svg"), "the finding page shows no chart"
+        tiers_shown = browser.find_element(By.CSS_SELECTOR, "table.tiers").text
+        assert tier_before in tiers_shown
+        browser.find_element(By.ID, "reviewer").send_keys("li.wei")
+        browser.find_element(By.ID, "note").send_keys("verified with the platform's records")
+        browser.find_element(By.ID, "dismiss").click()
+        assert "dismissed by li.wei: 1 finding(s)" in browser.find_element(By.ID, "message").text
+        assert not browser.find_elements(By.CSS_SELECTOR, f"a.finding[href='/finding/{finding_id}']")
+
+        reviews = lake.read("reviews").where(F.col("finding_id") == finding_id).collect()
+        assert [(row["verdict"], row["reviewer"]) for row in reviews] == [("dismissed", "li.wei")]
+        nightly(truth.end.isoformat(), str(Path(shared.root).parent / "landing"), str(lake_dir))
+        current = lake.read("account_tiers").where((F.col("account_id") == account) & F.col("is_current")).collect()
+        assert len(current) == 1 and current[0]["tier"] not in (tier_before, "D")
+
+        browser.get(f"{base}/finding/{finding_id}")
+        assert "dismissed" in browser.find_element(By.CSS_SELECTOR, "table.verdicts").text
+        last_spell = browser.find_elements(By.CSS_SELECTOR, "table.tiers tbody tr")[-1].text
+        assert current[0]["tier"] in last_spell.split()
+    finally:
+        browser.quit()
+        server.terminate()
+        server.wait(timeout=60)
