@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -102,9 +103,14 @@ def run_backfill(truth: PlantedTruth, landing: Path, lake: Path, log: Path) -> t
     ]
     started = time.monotonic()
     with log.open("w") as output:
-        process = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT)
-        with PeakMemory(process.pid) as memory:
-            code = process.wait()
+        # Its own process group: an interrupted benchmark takes the backfill and its JVM down with it.
+        process = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT, start_new_session=True)
+        try:
+            with PeakMemory(process.pid) as memory:
+                code = process.wait()
+        finally:
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGKILL)
     seconds = round(time.monotonic() - started, 1)
     if code != 0:
         raise SystemExit(f"the backfill exited with {code}: see {log}")
