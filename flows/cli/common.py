@@ -20,6 +20,8 @@ from accountwatch.jobs.outputs.csvsafe import spreadsheet_safe
 
 # No outbound telemetry; its heartbeat also races the no-server mode's SQLite ("database is locked").
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+# Nor the client's usage telemetry (Prefect's SDK reads the DO_NOT_TRACK convention).
+os.environ.setdefault("DO_NOT_TRACK", "1")
 
 console = Console(stderr=True)
 DEMO_MARKER = ".accountwatch-demo"

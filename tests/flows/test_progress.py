@@ -17,25 +17,20 @@ def _bars(progress: Progress) -> list[tuple[str, float, float | None]]:
 
 def test_each_task_gets_a_bar_filled_as_its_steps_end():
     progress = Progress(console=Console(file=io.StringIO(), force_terminal=True))
-    listener = StageProgress(progress, "nightly 2026-07-19..2026-07-19")
+    listener = StageProgress(progress)
     listener("nightly flow", True)
     listener("task ingest", True)
     listener("ingest subscriptions: read", True)
-    assert _bars(progress) == [("nightly 2026-07-19..2026-07-19: task ingest › ingest subscriptions: read", 0, 1)]
+    assert _bars(progress) == [("ingest › ingest subscriptions: read", 0, 1)]
     listener("ingest subscriptions: read", False)
     listener("ingest: Delta writes", True)
     listener("delta merge account_activity", True)
-    assert _bars(progress) == [
-        ("nightly 2026-07-19..2026-07-19: task ingest › ingest: Delta writes › delta merge account_activity", 1, 2)
-    ]
+    assert _bars(progress) == [("ingest › delta merge account_activity", 1, 2)]
     listener("delta merge account_activity", False)
     listener("ingest: Delta writes", False)
     listener("task ingest", False)
     listener("task detect", True)
-    assert _bars(progress) == [
-        ("task ingest", 2, 2),
-        ("nightly 2026-07-19..2026-07-19: task detect", 0, 1),
-    ]
+    assert _bars(progress) == [("ingest", 2, 2), ("detect", 0, 1)]
     assert listener.finished == 4
 
 
@@ -55,4 +50,14 @@ def test_a_terminal_run_shows_its_stages_and_leaves_no_bar_behind():
         with timing.stage("backfill flow"), timing.stage("task ingest"), timing.stage("GX suite engagement"):
             pass
     assert listener is not None and listener.finished == 3
-    assert "task ingest" in output.getvalue()
+    assert "backfill" in output.getvalue() and "ingest" in output.getvalue()
+
+
+def test_a_long_stage_name_is_cut_to_keep_the_bar_on_one_line():
+    progress = Progress(console=Console(file=io.StringIO(), force_terminal=True))
+    listener = StageProgress(progress)
+    for name in ("nightly flow", "task detect", "settle: blacklist inputs and plan (computes the detectors' rows)"):
+        listener(name, True)
+    (description, _, _), *_ = _bars(progress)
+    assert description.startswith("detect › settle: blacklist inputs") and description.endswith("…")
+    assert len(description) == 60
