@@ -154,7 +154,10 @@ def _queue_routes(app: FastAPI, console: Console) -> None:
                 (row["run_date"] for row in lake.read("findings").select("run_date").distinct().collect()),
                 reverse=True,
             )
-            chosen = _parse_day(day) if _parse_day(day) in days else (days[0] if days else None)
+            asked = _parse_day(day)
+            chosen = asked if asked in days else (days[0] if days else None)
+            if day and asked not in days and not error:
+                error = f"no findings on {day}: showing the latest day with findings"
             findings = day_findings(lake, chosen) if chosen else []
             verdicts = console.statuses([finding["finding_id"] for finding in findings])
         for finding in findings:

@@ -180,3 +180,16 @@ def test_an_analyst_dismisses_a_finding_in_the_browser_and_the_next_run_changes_
         browser.quit()
         server.terminate()
         server.wait(timeout=60)
+
+
+def test_a_review_while_a_run_writes_the_lake_fails_naming_the_run(lake, settings, monkeypatch):
+    from accountwatch.flows import console
+    from accountwatch.flows.runtime import writer_lock
+
+    monkeypatch.setattr(console, "LOCK_WAIT_SECONDS", 0.0)
+    client = TestClient(create_app(lake, settings, str(lake.root)), follow_redirects=False)
+    with writer_lock(str(lake.root), "the nightly run of 2026-05-01", 0):
+        posted = client.post("/review", data={"finding_id": "f", "verdict": "dismissed", "reviewer": "li.wei"})
+    assert posted.status_code == 303
+    assert "the+nightly+run+of+2026-05-01" in posted.headers["location"]
+    assert not (lake.root / "reviews").exists()
