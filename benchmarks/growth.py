@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -143,8 +144,7 @@ def measure(scale: int, seed: int, root: Path) -> Growth:
     truth = PlantedTruth.from_json((landing / "truth.json").read_text())
     made = f"generated in {generate_s} s" if generate_s is not None else "generated earlier"
     print(f"x{scale}: platform {made}; backfill {truth.start}..{truth.end}", flush=True)
-    if lake.exists():
-        subprocess.run(["rm", "-rf", str(lake)], check=True)
+    shutil.rmtree(lake, ignore_errors=True)
     backfill_s, backfill_peak = run_backfill(truth, landing, lake, folder / "backfill.log")
     print(f"x{scale}: accountwatch backfill {backfill_s} s, peak {backfill_peak} MB", flush=True)
     peer_s, peer_peak, events = run_peer(landing)

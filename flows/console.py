@@ -83,7 +83,8 @@ class Console:
 
 
 def _form(body: bytes) -> dict[str, list[str]]:
-    return parse_qs(body.decode("utf-8"), keep_blank_values=True)
+    # A body that is not UTF-8 keeps replacement characters: its ids then name no finding and are refused.
+    return parse_qs(body.decode("utf-8", errors="replace"), keep_blank_values=True)
 
 
 def _first(form: dict[str, list[str]], name: str) -> str:
@@ -183,8 +184,9 @@ def _finding_routes(app: FastAPI, console: Console) -> None:
                 text = f"No finding with id {finding_id!r} in {console.lake_dir}."
                 return HTMLResponse(message_page("No such finding", text), status_code=404)
             row = found[0].asDict()
-            row["evidence"] = json.loads(row["evidence"])
-            row["description"] = describe_finding(row["detector"], masked_evidence(row["evidence"]))
+            # Shown masked (phone-number blocks by their network prefix only), as in the report.
+            row["evidence"] = masked_evidence(json.loads(row["evidence"]))
+            row["description"] = describe_finding(row["detector"], row["evidence"])
             row["rule"] = registry.get(row["detector"]).rule if row["detector"] in registry.names() else ""
             row["status"] = console.statuses([finding_id]).get(finding_id, "open")
             verdicts = [
@@ -265,8 +267,7 @@ def _write_routes(app: FastAPI, console: Console) -> None:
                 blacklist.write(lake, rows)
         except (blacklist.BlacklistError, LakeBusyError) as refused:
             return RedirectResponse(_with("/blacklist", error=str(refused)), status_code=303)
-        said = f"lifted {entity_type or ''} {entity} by {by}: {reason}".replace("  ", " ")
-        return RedirectResponse(_with("/blacklist", message=said), status_code=303)
+        return RedirectResponse(_with("/blacklist", message=blacklist.lift_summary(rows)), status_code=303)
 
 
 def create_app(lake: Lake, settings: Settings, lake_dir: str, token: str | None = None, reviewer: str = "") -> FastAPI:

@@ -212,11 +212,7 @@ def blacklist_lift(
         lake_tables, entity, by, reason, datetime.now(settings.zone), entity_type.value if entity_type else None
     )
     blacklist.write(lake_tables, rows)
-    lifted = rows[-1]
-    console.print(
-        f"lifted {lifted.entity_type} {lifted.entity_id} (listed {lifted.listed_on.isoformat()}) by "
-        f"{lifted.changed_by}: {lifted.change_reason}"
-    )
+    console.print(blacklist.lift_summary(rows))
 
 
 def console_app(

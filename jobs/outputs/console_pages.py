@@ -25,9 +25,9 @@ pre.evidence { background: #f5f7f9; padding: 8px; font-size: 12px; max-width: 90
 """
 
 
-def _nav(token_query: str) -> str:
+def _nav() -> str:
     links = [("Queue", "/queue"), ("Blacklist", "/blacklist")]
-    return "<nav>" + "".join(f'<a href="{escape(href + token_query)}">{name}</a>' for name, href in links) + "</nav>"
+    return "<nav>" + "".join(f'<a href="{escape(href)}">{name}</a>' for name, href in links) + "</nav>"
 
 
 def _banner(message: str | None, error: str | None) -> str:
@@ -46,10 +46,20 @@ def _select(name: str, options: list[tuple[str, str]], chosen: str) -> str:
     return f'<select name="{name}" id="{name}">{shown}</select>'
 
 
-def _reviewer_fields(reviewer: str) -> str:
+def _review_form(hidden: list[tuple[str, str]], table_html: str, reviewer: str, suffix: str, label: str) -> str:
+    """The form that posts a verdict: hidden fields, an optional table of checkboxes, reviewer, note, two buttons.
+
+    The buttons are `confirm<suffix>` and `dismiss<suffix>`, labelled "Confirm<label>" and "Dismiss<label>".
+    """
+    fields = "".join(f'<input type="hidden" name="{name}" value="{escape(value)}">' for name, value in hidden)
+    buttons = " ".join(
+        f'<button type="submit" name="verdict" value="{verdict}" id="{word.lower()}{suffix}">{word}{label}</button>'
+        for verdict, word in (("confirmed", "Confirm"), ("dismissed", "Dismiss"))
+    )
     return (
+        f'<form class="review" method="post" action="/review">{fields}{table_html}'
         f'<label>reviewer <input type="text" name="reviewer" id="reviewer" required value="{escape(reviewer)}">'
-        '</label> <label>note <input type="text" name="note" id="note"></label> '
+        f'</label> <label>note <input type="text" name="note" id="note"></label> {buttons}</form>'
     )
 
 
@@ -100,15 +110,17 @@ def queue_page(
         f'<p class="meta">Lake {escape(lake_label)}; {len(findings)} finding(s) shown.</p>',
         _banner(message, error),
         filters,
-        '<form class="review" method="post" action="/review">',
-        f'<input type="hidden" name="back" value="{escape(back)}">',
-        table(columns, rows, numeric=["score"], css_class="queue") if rows else '<p class="note">Nothing to show.</p>',
-        _reviewer_fields(reviewer),
-        '<button type="submit" name="verdict" value="confirmed" id="confirm-selected">Confirm selected</button> ',
-        '<button type="submit" name="verdict" value="dismissed" id="dismiss-selected">Dismiss selected</button>',
-        "</form>",
+        _review_form(
+            [("back", back)],
+            table(columns, rows, numeric=["score"], css_class="queue")
+            if rows
+            else '<p class="note">Nothing to show.</p>',
+            reviewer,
+            "-selected",
+            " selected",
+        ),
     ]
-    return page(title, "\n".join([_nav(""), *body]), CONSOLE_CSS)
+    return page(title, "\n".join([_nav(), *body]), CONSOLE_CSS)
 
 
 def finding_page(
@@ -136,18 +148,12 @@ def finding_page(
         ("status", finding["status"]),
     ]
     body = [
-        _nav(""),
+        _nav(),
         f"<h1>{escape(title)}</h1>",
         _banner(message, error),
         f'<p id="sentence">{escape(finding["description"])}</p>',
         table(["what", "value"], facts, css_class="facts"),
-        '<form class="review" method="post" action="/review">',
-        f'<input type="hidden" name="finding_id" value="{escape(finding["finding_id"])}">',
-        f'<input type="hidden" name="back" value="{escape(next_url)}">',
-        _reviewer_fields(reviewer),
-        '<button type="submit" name="verdict" value="confirmed" id="confirm">Confirm</button> ',
-        '<button type="submit" name="verdict" value="dismissed" id="dismiss">Dismiss</button>',
-        "</form>",
+        _review_form([("finding_id", finding["finding_id"]), ("back", next_url)], "", reviewer, "", ""),
         f'<div class="charts">{chart}</div>',
         "<h2>Evidence</h2>",
         f'<pre class="evidence">{escape(json.dumps(finding["evidence"], ensure_ascii=False, indent=2))}</pre>',
@@ -191,7 +197,7 @@ def blacklist_page(
         for entry in active
     ]
     body = [
-        _nav(""),
+        _nav(),
         "<h1>accountwatch blacklist</h1>",
         _banner(message, error),
         f"<h2>In force ({len(active)})</h2>",
@@ -206,4 +212,4 @@ def blacklist_page(
 
 def message_page(title: str, text: str) -> str:
     """A page that only says something (a refusal, a missing finding)."""
-    return page(title, f"{_nav('')}<h1>{escape(title)}</h1><p>{escape(text)}</p>", CONSOLE_CSS)
+    return page(title, f"{_nav()}<h1>{escape(title)}</h1><p>{escape(text)}</p>", CONSOLE_CSS)

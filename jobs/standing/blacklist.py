@@ -290,6 +290,15 @@ def write(lake: Lake, written: list[Entry]) -> None:
     )
 
 
+def lift_summary(rows: list[Entry]) -> str:
+    """What a lift did, in one line, from the rows `lift` returned (its last row is the lift)."""
+    lifted = rows[-1]
+    return (
+        f"lifted {lifted.entity_type} {lifted.entity_id} (listed {lifted.listed_on.isoformat()}) by "
+        f"{lifted.changed_by}: {lifted.change_reason}"
+    )
+
+
 def lift(lake: Lake, entity_id: str, by: str, why: str, now: datetime, entity_type: str | None = None) -> list[Entry]:
     """The rows that lift the active entry of `entity_id` (an account or a subject)."""
     if not by.strip():

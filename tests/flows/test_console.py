@@ -193,3 +193,28 @@ def test_a_review_while_a_run_writes_the_lake_fails_naming_the_run(lake, setting
     assert posted.status_code == 303
     assert "the+nightly+run+of+2026-05-01" in posted.headers["location"]
     assert not (lake.root / "reviews").exists()
+
+
+def test_a_finding_page_shows_phone_number_blocks_masked_and_a_bulk_verdict_is_one_commit(lake, settings):
+    import json
+    from datetime import date
+
+    from accountwatch.jobs.core.lake import TABLES
+
+    evidence = {"shared_keys": [{"key_type": "phone_block", "key_value": "1380013"}], "members": 2}
+    rows = [
+        (f"f{n}", date(2026, 5, 1), "batch_registration", f"u{n}", "s1", "medium", 0.9, json.dumps(evidence), "1",
+         "review", f"k{n}")
+        for n in (1, 2)
+    ]  # fmt: skip
+    lake.upsert("findings", lake.spark.createDataFrame(rows, TABLES["findings"].schema), ["finding_id"])
+    client = TestClient(create_app(lake, settings, str(lake.root)), follow_redirects=False)
+    page = client.get("/finding/f1")
+    assert page.status_code == 200
+    assert "138****" in page.text and "1380013" not in page.text
+    posted = client.post(
+        "/review", data={"finding_id": ["f1", "f2"], "verdict": "confirmed", "reviewer": "li.wei", "back": "/queue"}
+    )
+    assert "confirmed+by+li.wei%3A+2+finding" in posted.headers["location"]
+    assert [commit["operation"] for commit in lake.commits("reviews")].count("MERGE") == 1
+    assert sorted(row["finding_id"] for row in lake.read("reviews").collect()) == ["f1", "f2"]
