@@ -176,7 +176,12 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=5)
     parser.add_argument("--root", type=Path, default=Path("data/growth"))
     args = parser.parse_args()
-    scales = [int(part) for part in args.scales.split(",")]
+    try:
+        scales = [int(part) for part in args.scales.split(",")]
+    except ValueError:
+        parser.error(f"--scales {args.scales!r}: expected whole numbers separated by commas, such as 1,3,10")
+    if any(scale < 1 for scale in scales):
+        parser.error(f"--scales {args.scales!r}: each scale must be at least 1")
     args.root.mkdir(parents=True, exist_ok=True)
     os.environ.setdefault(PII_KEY_VARIABLE, local_demo_key(args.root).decode())
     results_file = args.root / "growth.json"
