@@ -25,6 +25,7 @@ from pyspark.sql import functions as F
 from accountwatch.flows.runtime import LakeBusyError, writer_lock
 from accountwatch.jobs.core.config import Settings
 from accountwatch.jobs.core.lake import Lake
+from accountwatch.jobs.core.pii import masked_phones
 from accountwatch.jobs.detectors import fake_follower_spike, registry
 from accountwatch.jobs.outputs import charts
 from accountwatch.jobs.outputs.bundle_summary import describe_finding
@@ -193,6 +194,7 @@ def _finding_routes(app: FastAPI, console: Console) -> None:
                 each.asDict()
                 for each in lake.read("reviews")
                 .where(F.col("finding_id") == finding_id)
+                .withColumn("note", masked_phones(F.col("note")))
                 .orderBy("reviewed_at")
                 .collect()
             ]
@@ -248,7 +250,7 @@ def _write_routes(app: FastAPI, console: Console) -> None:
     @app.get("/blacklist", response_class=HTMLResponse)
     def blacklist_entries(message: str | None = None, error: str | None = None) -> str:
         with console.reading():
-            rows = lake.read("blacklist")
+            rows = lake.read("blacklist").withColumn("change_reason", masked_phones(F.col("change_reason")))
             ordered = rows.orderBy("listed_on", "entity_type", "entity_id", "changed_at")
             history = [each.asDict() for each in ordered.collect()]
         active = [each for each in history if each["is_current"] and each["status"] == "active"]

@@ -6,6 +6,7 @@ import hashlib
 import hmac
 import json
 import os
+import re
 import secrets
 from datetime import datetime
 from pathlib import Path
@@ -103,6 +104,15 @@ def phone_block(phone: Column) -> Column:
 def masked_phones(text: Column) -> Column:
     """`text` with every phone-like value, whatever its separators, replaced by PHONE_MASK."""
     return F.regexp_replace(text, PHONE_LIKE, PHONE_MASK)
+
+
+# The same pattern in Python's engine, for free text written from the driver (review notes, lift reasons).
+_PHONE_LIKE_TEXT = re.compile(PHONE_LIKE)
+
+
+def mask_phones_text(text: str) -> str:
+    """`text` with every phone-like value replaced by PHONE_MASK, as `masked_phones` does in Spark."""
+    return _PHONE_LIKE_TEXT.sub(PHONE_MASK, text)
 
 
 def key_fingerprint(key: bytes) -> str:

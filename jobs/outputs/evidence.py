@@ -30,7 +30,7 @@ from pyspark.sql.types import ArrayType, MapType, StructType, TimestampType
 
 from accountwatch.jobs.core.config import Settings
 from accountwatch.jobs.core.lake import SOURCE_TABLES, TABLES, Lake
-from accountwatch.jobs.core.pii import check_pii_key, hmac_sha256_hex
+from accountwatch.jobs.core.pii import check_pii_key, hmac_sha256_hex, masked_phones
 from accountwatch.jobs.detectors import registry
 from accountwatch.jobs.detectors.base import FindingView
 from accountwatch.jobs.outputs.bundle_summary import render_summary, timeline
@@ -395,7 +395,12 @@ def _write_bundle(
             f"nothing to export for {scope.describe()}: it has no findings and no blacklist entries"
             + ("" if scope.start else " in the lake")
         )
-    reviews = lake.read("reviews").where(F.col("finding_id").isin(*finding_ids or [""]))
+    # Notes and lift reasons are free text; rows written before they were masked on the way in are masked here.
+    reviews = (
+        lake.read("reviews")
+        .where(F.col("finding_id").isin(*finding_ids or [""]))
+        .withColumn("note", masked_phones(F.col("note")))
+    )
     tiers = lake.read("account_tiers").where(F.col("account_id").isin(*account_ids))
     if scope.start and scope.end:
         tiers = tiers.where(
@@ -428,7 +433,11 @@ def _write_bundle(
         for name, frame, what in (
             ("reviews.csv", reviews, "analysts' verdicts on those findings"),
             ("account_tiers.csv", tiers, "credit tier spells of the scope's accounts"),
-            ("blacklist.csv", listings, "blacklist listings and lifts of the scope"),
+            (
+                "blacklist.csv",
+                listings.withColumn("change_reason", masked_phones(F.col("change_reason"))),
+                "blacklist listings and lifts of the scope",
+            ),
             ("accounts.csv", accounts, "the scope's accounts as the lake holds them now"),
         ):
             outputs.append((name, what, *_frame_file(frame, pii_key)))

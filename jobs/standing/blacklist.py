@@ -18,6 +18,7 @@ from pyspark.sql import functions as F
 
 from accountwatch.jobs.core.config import BlacklistRules
 from accountwatch.jobs.core.lake import Lake, local_rows
+from accountwatch.jobs.core.pii import mask_phones_text
 from accountwatch.jobs.detectors.base import BlacklistRole
 from accountwatch.jobs.detectors.registry import DETECTORS
 from accountwatch.schemas.standing import BLACKLIST
@@ -108,7 +109,8 @@ def entry_id(entity_type: str, entity_id: str, listed_on: date, finding_ids: Ite
 def lifted(entry: Entry, by: str, at: datetime, why: str, covers_through: date | None = None) -> list[Entry]:
     """The two rows that lift an active entry: its listing row closed, and the lift.
 
-    With `covers_through`, findings of that day and before can no longer list the entity again.
+    With `covers_through`, findings of that day and before can no longer list the entity again. The reason is free
+    text: a phone number typed into it is stored masked.
     """
     return [
         replace(entry, is_current=False),
@@ -117,7 +119,7 @@ def lifted(entry: Entry, by: str, at: datetime, why: str, covers_through: date |
             status="lifted",
             changed_by=by,
             changed_at=at,
-            change_reason=why,
+            change_reason=mask_phones_text(why),
             covers_through=covers_through,
             is_current=True,
         ),

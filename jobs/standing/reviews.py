@@ -10,6 +10,7 @@ from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
 
 from accountwatch.jobs.core.lake import Lake
+from accountwatch.jobs.core.pii import mask_phones_text
 from accountwatch.schemas.standing import VERDICTS
 
 
@@ -63,7 +64,8 @@ def record_reviews(
 ) -> list[dict]:
     """Append one verdict on each of `finding_ids` in one commit; returns the review rows, in the order given.
 
-    Nothing is written unless every id names a finding.
+    Nothing is written unless every id names a finding. The note is free text: a phone number typed into it is
+    stored masked, as in the quarantine.
     """
     if verdict not in VERDICTS:
         raise ReviewError(f"unknown verdict {verdict!r} (expected {' or '.join(VERDICTS)})")
@@ -94,7 +96,7 @@ def record_reviews(
             "evidence_key": found[finding_id]["evidence_key"],
             "verdict": verdict,
             "reviewer": reviewer.strip(),
-            "note": note,
+            "note": None if note is None else mask_phones_text(note),
             "reviewed_at": reviewed_at,
         }
         for finding_id in ids

@@ -17,6 +17,7 @@ from accountwatch.jobs.core.pii import (
     PHONE_MASK,
     PiiKeyMismatchError,
     check_pii_key,
+    mask_phones_text,
     masked_phones,
     read_key_record,
     rotate_pii_key,
@@ -37,63 +38,70 @@ def masked(spark, cases: list[tuple[str, str]]):
     return frame.withColumn("masked", masked_phones(F.col("text")))
 
 
+PHONE_CASES = [
+    ("13811110007", PHONE_MASK),
+    ("138 1111 0007", PHONE_MASK),
+    ("138-1111-0023", PHONE_MASK),
+    ("138.1111.0007", PHONE_MASK),
+    ("138 - 1111 - 0007", PHONE_MASK),
+    ("(138) 1111 0007", PHONE_MASK),
+    ("(138)1111-0007", PHONE_MASK),
+    ("+86 138-1111-0023", PHONE_MASK),
+    ("+8613811110007", PHONE_MASK),
+    ("8613811110007", PHONE_MASK),
+    ("86 138 1111 0007", PHONE_MASK),
+    ("(+86) 138 1111 0007", PHONE_MASK),
+    ("+86 (138) 1111-0007", PHONE_MASK),
+    ("0086-138-1111-0007", PHONE_MASK),
+    ("010-12345678", PHONE_MASK),
+    ("(010) 1234 5678", PHONE_MASK),
+    ("１３８ １１１１ ０００７", PHONE_MASK),
+    ("call 138 1111 0007 after six", f"call {PHONE_MASK} after six"),
+    ("tel13811110007", f"tel{PHONE_MASK}"),
+    ("tel:138-1111-0007", f"tel:{PHONE_MASK}"),
+    (
+        "s9,pa_1,u_7,follow,2026-03-10 12:00:00,+86 138-1111-0023",
+        f"s9,pa_1,u_7,follow,2026-03-10 12:00:00,{PHONE_MASK}",
+    ),
+    (
+        '{"account_id": "pa_2", "phone": "138 1111 0007", broken',
+        f'{{"account_id": "pa_2", "phone": "{PHONE_MASK}", broken',
+    ),
+]
+READABLE = [
+    "2026-01-03 12:00:00",
+    "2026-01-03T12:00:00+08:00",
+    "2026-01-03T12:00:00.123456789+08:00",
+    "2026-01-03 12:00:00 +0800",
+    "2026/01/03 12:00",
+    "u000123",
+    "u0001234567",
+    "pa_1234567",
+    "art-2026-0103-1234",
+    "8123456789abcdef",
+    "12",
+    "95555",
+    "123456",
+    "1,234,567",
+    "10.1.2.3",
+    "192.168.100.200",
+    "13.145.201.120",
+    "240e:1234:5678::9abc",
+    "s9,pa_1,u_7,follow,2026-03-10 12:00:00,search",
+]
+
+
 def test_phone_numbers_are_masked_whatever_their_separators(spark):
-    cases = [
-        ("13811110007", PHONE_MASK),
-        ("138 1111 0007", PHONE_MASK),
-        ("138-1111-0023", PHONE_MASK),
-        ("138.1111.0007", PHONE_MASK),
-        ("138 - 1111 - 0007", PHONE_MASK),
-        ("(138) 1111 0007", PHONE_MASK),
-        ("(138)1111-0007", PHONE_MASK),
-        ("+86 138-1111-0023", PHONE_MASK),
-        ("+8613811110007", PHONE_MASK),
-        ("8613811110007", PHONE_MASK),
-        ("86 138 1111 0007", PHONE_MASK),
-        ("(+86) 138 1111 0007", PHONE_MASK),
-        ("+86 (138) 1111-0007", PHONE_MASK),
-        ("0086-138-1111-0007", PHONE_MASK),
-        ("010-12345678", PHONE_MASK),
-        ("(010) 1234 5678", PHONE_MASK),
-        ("１３８ １１１１ ０００７", PHONE_MASK),
-        ("call 138 1111 0007 after six", f"call {PHONE_MASK} after six"),
-        ("tel13811110007", f"tel{PHONE_MASK}"),
-        ("tel:138-1111-0007", f"tel:{PHONE_MASK}"),
-        (
-            "s9,pa_1,u_7,follow,2026-03-10 12:00:00,+86 138-1111-0023",
-            f"s9,pa_1,u_7,follow,2026-03-10 12:00:00,{PHONE_MASK}",
-        ),
-        (
-            '{"account_id": "pa_2", "phone": "138 1111 0007", broken',
-            f'{{"account_id": "pa_2", "phone": "{PHONE_MASK}", broken',
-        ),
-    ]
-    assert_column_equality(masked(spark, cases), "masked", "expected")
+    assert_column_equality(masked(spark, PHONE_CASES), "masked", "expected")
 
 
 def test_timestamps_short_numbers_ids_and_addresses_stay_readable(spark):
-    kept = [
-        "2026-01-03 12:00:00",
-        "2026-01-03T12:00:00+08:00",
-        "2026-01-03T12:00:00.123456789+08:00",
-        "2026-01-03 12:00:00 +0800",
-        "2026/01/03 12:00",
-        "u000123",
-        "u0001234567",
-        "pa_1234567",
-        "art-2026-0103-1234",
-        "8123456789abcdef",
-        "12",
-        "95555",
-        "123456",
-        "1,234,567",
-        "10.1.2.3",
-        "192.168.100.200",
-        "13.145.201.120",
-        "240e:1234:5678::9abc",
-        "s9,pa_1,u_7,follow,2026-03-10 12:00:00,search",
-    ]
-    assert_column_equality(masked(spark, [(text, text) for text in kept]), "masked", "expected")
+    assert_column_equality(masked(spark, [(text, text) for text in READABLE]), "masked", "expected")
+
+
+@pytest.mark.parametrize(("text", "expected"), [*PHONE_CASES, *[(text, text) for text in READABLE]])
+def test_free_text_written_from_the_driver_is_masked_as_spark_masks_it(text, expected):
+    assert mask_phones_text(text) == expected
 
 
 def judged_schema(table: LandingTable) -> StructType:

@@ -7,6 +7,7 @@ from datetime import date, datetime, timedelta
 import pytest
 
 from accountwatch.jobs.core.config import BlacklistRules
+from accountwatch.jobs.core.pii import PHONE_MASK
 from accountwatch.jobs.standing.blacklist import Entry, Finding, lifted, plan
 
 RULES = BlacklistRules()
@@ -176,6 +177,12 @@ def test_lifting_closes_the_listing_and_records_who_and_why():
     assert closed == Entry(**{**entry.__dict__, "is_current": False})
     assert (lift.changed_by, lift.change_reason, lift.status) == ("li.wei", "appeal upheld", "lifted")
     assert lift.listed_on == entry.listed_on and lift.finding_ids == entry.finding_ids
+
+
+def test_a_phone_number_typed_into_a_lift_reason_is_stored_masked():
+    [entry] = plan([DAY], [spike("f1", "pa_1", DAY), spike("f2", "pa_1", DAY)], set(), set(), [], RULES, NOW)
+    _, lift = lifted(entry, "li.wei", NOW, "owner called from 138 1111 0007, appeal upheld")
+    assert lift.change_reason == f"owner called from {PHONE_MASK}, appeal upheld"
 
 
 @pytest.mark.parametrize("window", [30, 90])

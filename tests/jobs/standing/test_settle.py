@@ -12,6 +12,7 @@ from chispa import assert_df_equality
 from pyspark.sql import functions as F
 
 from accountwatch.jobs.core.lake import Lake
+from accountwatch.jobs.core.pii import PHONE_MASK
 from accountwatch.jobs.detectors.run import detect_range
 from accountwatch.jobs.ingest.landing import days_between
 from accountwatch.jobs.ingest.load import ingest_range
@@ -330,6 +331,13 @@ def test_a_review_of_an_unknown_finding_or_with_a_bad_verdict_is_refused(through
         record_review(through_d3, "nope", "dismissed", "li.wei", None, NOW)
     with pytest.raises(ReviewError, match="unknown verdict"):
         record_review(through_d3, finding_id(through_d3, "quota_overrun", "x5", D1), "maybe", "li.wei", None, NOW)
+
+
+def test_a_phone_number_typed_into_a_review_note_is_stored_masked(through_d3):
+    x5 = finding_id(through_d3, "quota_overrun", "x5", D1)
+    record_review(through_d3, x5, "confirmed", "li.wei", "subject rang from +86 138-1111-0023 to confirm", NOW)
+    [stored] = through_d3.read("reviews").where(F.col("finding_id") == x5).collect()
+    assert stored["note"] == f"subject rang from {PHONE_MASK} to confirm"
 
 
 def test_rerunning_a_day_leaves_the_standing_tables_identical(through_d3, platform, settings):
