@@ -107,10 +107,13 @@ def review(
     config: ConfigOption = None,
 ) -> None:
     """Record an analyst's verdict on a finding; the next run's tiers and blacklist take it into account."""
+    from accountwatch.flows.runtime import writer_lock
     from accountwatch.jobs.standing.reviews import record_review
 
     lake_tables, settings = _open_existing(lake, config, "findings", "run `accountwatch run` or `backfill` first")
-    row = record_review(lake_tables, finding_id, verdict.value, reviewer, note, datetime.now(settings.zone))
+    # A run reads the reviews when it settles: the verdict waits for a run in progress rather than race it.
+    with writer_lock(str(lake), f"a review by {reviewer}", settings.lock_wait_seconds, console.print):
+        row = record_review(lake_tables, finding_id, verdict.value, reviewer, note, datetime.now(settings.zone))
     console.print(
         f"{row['verdict']} by {row['reviewer']}: finding {row['finding_id']} ({row['detector']}, account "
         f"{row['account_id']}, {row['run_date'].isoformat()}); tiers and the blacklist take it into account "
@@ -205,13 +208,15 @@ def blacklist_lift(
     config: ConfigOption = None,
 ) -> None:
     """Lift an active blacklist entry; the listing stays on record with who lifted it, when and why."""
+    from accountwatch.flows.runtime import writer_lock
     from accountwatch.jobs.standing import blacklist
 
     lake_tables, settings = _open_existing(lake, config, "blacklist", "run `accountwatch run` or `backfill` first")
-    rows = blacklist.lift(
-        lake_tables, entity, by, reason, datetime.now(settings.zone), entity_type.value if entity_type else None
-    )
-    blacklist.write(lake_tables, rows)
+    with writer_lock(str(lake), f"a lift by {by}", settings.lock_wait_seconds, console.print):
+        rows = blacklist.lift(
+            lake_tables, entity, by, reason, datetime.now(settings.zone), entity_type.value if entity_type else None
+        )
+        blacklist.write(lake_tables, rows)
     console.print(blacklist.lift_summary(rows))
 
 

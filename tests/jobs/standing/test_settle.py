@@ -377,10 +377,24 @@ def test_review_tiers_and_blacklist_commands_round_trip(through_d3):
     from typer.testing import CliRunner
 
     from accountwatch.flows.cli import app
+    from accountwatch.flows.runtime import writer_lock
 
     lake = ["--lake", str(through_d3.root)]
     runner = CliRunner()
     x5 = finding_id(through_d3, "quota_overrun", "x5", D1)
+    # While a run holds the lake's writer lock, a verdict or a lift waits for it, then fails naming it.
+    impatient = through_d3.root.parent / "impatient.toml"
+    impatient.write_text("[runs]\nlock_wait_seconds = 0\n")
+    with writer_lock(str(through_d3.root), "the nightly run of 2026-03-04", 0):
+        busy = runner.invoke(
+            app, ["review", x5, "--verdict", "dismissed", "--reviewer", "li.wei", *lake, "--config", str(impatient)]
+        )
+        busy_lift = runner.invoke(
+            app, ["blacklist", "lift", "s_b", "--by", "zhang.min", "--reason", "x", *lake, "--config", str(impatient)]
+        )
+    for refused in (busy, busy_lift):
+        assert refused.exit_code != 0 and "the nightly run of 2026-03-04" in str(refused.exception)
+    assert through_d3.read("reviews").count() == 0
     reviewed = runner.invoke(
         app, ["review", x5, "--verdict", "dismissed", "--reviewer", "li.wei", "--note", "exempt", *lake]
     )
