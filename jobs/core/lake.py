@@ -16,7 +16,18 @@ from urllib.parse import unquote
 from delta.tables import DeltaTable
 from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
-from pyspark.sql.types import StructType
+from pyspark.sql.types import (
+    ArrayType,
+    DataType,
+    DateType,
+    DecimalType,
+    IntegerType,
+    LongType,
+    StructField,
+    StructType,
+    TimestampNTZType,
+    TimestampType,
+)
 
 from accountwatch.jobs.core import timing
 from accountwatch.jobs.core.config import Settings
@@ -109,28 +120,60 @@ class LakeError(RuntimeError):
     """A lake table that cannot be read as its Delta log says; the message names the table and the file."""
 
 
-# Up to this many rows, `local_rows` plans them as literals; more go through createDataFrame.
-LITERAL_ROWS = 256
+def _json_type(data_type: DataType) -> DataType | None:
+    """How `local_rows` carries a column through JSON: dates as day numbers, timestamps as microseconds.
+
+    None for a type it does not carry (a date or timestamp inside an array, map or struct, a timestamp without time
+    zone, a decimal).
+    """
+    if isinstance(data_type, DateType):
+        return IntegerType()
+    if isinstance(data_type, TimestampType):
+        return LongType()
+    if isinstance(data_type, (TimestampNTZType, DecimalType)):
+        return None
+    nested = re.search(r"\b(date|timestamp|timestamp_ntz|decimal)\b", data_type.simpleString())
+    return None if nested else data_type
 
 
 def local_rows(spark: SparkSession, rows: Sequence[Sequence[object]], schema: StructType) -> DataFrame:
-    """A few driver-side rows (tuples in `schema`'s order) as a DataFrame that Spark plans without Python workers.
+    """Driver-side rows (tuples in `schema`'s order) as a DataFrame that Spark plans without Python workers.
 
-    createDataFrame ships the rows as a Python RDD, so every job that reads them starts Python worker
-    processes (pyspark.daemon); the run's small frames (loaded days, data-quality results, run records,
-    blacklist entries) are literals instead. Many rows would make too large a plan: those keep createDataFrame.
+    createDataFrame ships the rows as a Python RDD, so every job that reads them starts Python worker processes
+    (pyspark.daemon). These rows go as one JSON literal instead (one py4j call, folded once by the optimizer, parsed
+    in FAILFAST mode so a value of the wrong type fails rather than turning null): the run's frames built on the
+    driver (loaded days, data-quality results, run records, blacklist entries), however many a backfill makes.
+    Dates and timestamps travel as the numbers createDataFrame would store (`toInternal`), so both give the same rows.
     """
-    if len(rows) > LITERAL_ROWS:
-        return spark.createDataFrame(list(rows), schema)
     if not rows:
         return spark.range(0).select(*[F.lit(None).cast(field.dataType).alias(field.name) for field in schema])
+    carried = [_json_type(field.dataType) for field in schema.fields]
+    fields = [
+        StructField(field.name, carried_type)
+        for field, carried_type in zip(schema, carried, strict=True)
+        if carried_type
+    ]
+    if len(fields) < len(schema.fields):
+        return spark.createDataFrame(list(rows), schema)
+    records = [
+        {
+            field.name: None if value is None else field.dataType.toInternal(value)
+            for value, field in zip(row, schema.fields, strict=True)
+        }
+        for row in rows
+    ]
+    shape = ArrayType(StructType(fields))
+    parsed = spark.range(1).select(F.inline(F.from_json(F.lit(json.dumps(records)), shape, {"mode": "FAILFAST"})))
 
-    def as_struct(row: Sequence[object]) -> Column:
-        values = zip(row, schema.fields, strict=True)
-        return F.struct(*[F.lit(value).cast(field.dataType).alias(field.name) for value, field in values])
+    def restored(field: StructField) -> Column:
+        column = F.col(field.name)
+        if isinstance(field.dataType, DateType):
+            return F.date_from_unix_date(column).alias(field.name)
+        if isinstance(field.dataType, TimestampType):
+            return F.timestamp_micros(column).alias(field.name)
+        return column.cast(field.dataType).alias(field.name)
 
-    literals = spark.range(1).select(F.inline(F.array(*[as_struct(row) for row in rows])))
-    return literals.select(*[F.col(field.name).cast(field.dataType) for field in schema])
+    return parsed.select(*[restored(field) for field in schema.fields])
 
 
 def between(column: str, start: date, end: date) -> str:

@@ -62,13 +62,35 @@ def test_fault_hook_kills_its_process_at_the_chosen_commit(fault_at, traced, tmp
 
 def test_local_rows_hold_the_same_rows_and_types_as_create_dataframe(spark):
     changed = datetime(2026, 3, 4, 5, 6, 7, 890000, tzinfo=UTC)
+    naive = datetime(2026, 3, 4, 5, 6, 7, 123)  # in the process's time zone, as createDataFrame takes it
     rows = [
         ("e1", "account", "a1", None, ["r1"], "why", ["f1", "f2"], date(2026, 3, 1), "v1", "active", "run", changed,
          "listed", None, True),
-        ("e2", "subject", "s1", "s1", [], "why", ["f3"], date(2026, 3, 2), "v1", "lifted", "ana", changed, "lift",
+        ("e2", "subject", "s1", "s1", [], "why", ["f3"], date(2026, 3, 2), "v1", "lifted", "ana", naive, "lift",
          date(2026, 3, 3), False),
     ]  # fmt: skip
     expected = spark.createDataFrame(rows, BLACKLIST)
     assert_df_equality(local_rows(spark, rows, BLACKLIST), expected, ignore_row_order=True, ignore_nullable=True)
     assert local_rows(spark, [], BLACKLIST).count() == 0
     assert local_rows(spark, [], BLACKLIST).dtypes == expected.dtypes
+
+
+def test_many_local_rows_are_planned_without_a_python_rdd_and_hold_every_value(spark):
+    # A backfill's data-quality rows: a thousand, where the old literal plan stopped at 256.
+    schema = TABLES["dq_results"].schema
+    rows = [
+        ("engagement", date(2026, 1, 1), date(2026, 7, day % 28 + 1), "suite", f"e{day}", None, day % 2 == 0, day, 0)
+        for day in range(1000)
+    ]
+    made = local_rows(spark, rows, schema)
+    assert "ExistingRDD" not in made._jdf.queryExecution().executedPlan().toString()
+    assert_df_equality(made, spark.createDataFrame(rows, schema), ignore_row_order=True, ignore_nullable=True)
+    naive = [(date(2026, 3, 1), "a", "ok", 1, None), (date(2026, 3, 2), "b", "failed", 0, 'ümlaut "quoted"')]
+    runs = TABLES["detector_runs"].schema
+    assert_df_equality(local_rows(spark, naive, runs), spark.createDataFrame(naive, runs), ignore_nullable=True)
+
+
+def test_local_rows_refuse_a_value_of_the_wrong_type_rather_than_store_null(spark):
+    rows = [(date(2026, 3, 1), "a", "ok", "many", None)]
+    with pytest.raises(Exception, match="(?i)malformed|FAILFAST"):
+        local_rows(spark, rows, TABLES["detector_runs"].schema).collect()
