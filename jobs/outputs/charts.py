@@ -6,7 +6,7 @@ CHART_CSS, and the same input always yields a byte-identical string (coordinates
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from html import escape
@@ -186,15 +186,43 @@ def follower_chart(
     height: int = 160,
 ) -> str:
     """Daily new follows as bars over the expected band, with the expected line, the threshold and the flagged day."""
+    return _baseline_chart("followers", series, flagged, expected, band, threshold, title, width, height)
+
+
+def audience_chart(
+    series: Sequence[tuple[date, int]],
+    flagged: date,
+    expected: float,
+    band: tuple[float, float],
+    threshold: float | None,
+    title: str,
+    width: int = 420,
+    height: int = 160,
+) -> str:
+    """An account's daily reads, likes, shares and comments against its baseline, drawn as `follower_chart` is."""
+    return _baseline_chart("audience", series, flagged, expected, band, threshold, title, width, height)
+
+
+def _baseline_chart(
+    kind: str,
+    series: Sequence[tuple[date, int]],
+    flagged: date,
+    expected: float,
+    band: tuple[float, float],
+    threshold: float | None,
+    title: str,
+    width: int,
+    height: int,
+) -> str:
     if not series:
-        return _no_data("followers", title, width, height)
+        return _no_data(kind, title, width, height)
     ordered = sorted(series)
     low, high = sorted(band)
     peaks = [float(value) for _, value in ordered] + [high, expected]
     if threshold is not None:
         peaks.append(threshold)
     frame = _frame(width, height, top=20.0, ymax=max(1.0, *peaks))
-    parts = _open("followers", title, width, height)
+    parts = _open(kind, title, width, height)
     band_top, band_bottom = frame.y(high), frame.y(low)
     parts.append(
         f'<rect class="band" x="{_f(frame.left)}" y="{_f(band_top)}" width="{_f(frame.plot_width)}"'
@@ -213,4 +241,68 @@ def follower_chart(
     legend.append(("&#9632;", COLOURS["flagged"], f"flagged {flagged.isoformat()}"))
     parts.append(_legend(frame.left, legend))
     parts += _axes(frame, ordered)
+    return "".join([*parts, "</svg>"])
+
+
+OPERATOR_LANES = 10
+
+
+def operators_chart(
+    activity: Mapping[str, set[date]],
+    days: Sequence[date],
+    flagged: date,
+    new: set[str],
+    title: str,
+    width: int = 420,
+) -> str:
+    """One lane per operator of an account (up to OPERATOR_LANES): a mark on each day they logged in or published.
+
+    Operators in `new` (who took the account over) are drawn in the flagged colour, the others as established
+    operators; a dashed line marks the flagged day. Lanes are ordered by first day seen, then id.
+    """
+    ordered_days = sorted(days)
+    lanes = sorted(activity, key=lambda operator: (min(activity[operator], default=flagged), operator))
+    lanes = lanes[:OPERATOR_LANES]
+    lane_height, top = 14.0, 20.0
+    height = int(top + lane_height * max(1, len(lanes)) + 16.0)
+    if not ordered_days or not lanes:
+        return _no_data("operators", title, width, height)
+    longest = max(len(operator) for operator in lanes)
+    frame = _Frame(width, height, left=min(160.0, 8.0 + 6.0 * longest), top=top, ymax=1.0)
+    slot = frame.plot_width / len(ordered_days)
+    index = {day: position for position, day in enumerate(ordered_days)}
+    parts = _open("operators", title, width, height)
+    for lane, operator in enumerate(lanes):
+        y = top + lane * lane_height
+        kind = "flagged" if operator in new else "follows"
+        parts.append(_text(frame.left - 4, y + lane_height - 4, escape(operator), "label operator", "end"))
+        for day in sorted(activity[operator]):
+            if day not in index:
+                continue
+            parts.append(
+                f'<rect class="{kind}" x="{_f(frame.left + index[day] * slot)}" y="{_f(y + 2)}"'
+                f' width="{_f(max(1.0, slot * 0.8))}" height="{_f(lane_height - 4)}" fill="{COLOURS[kind]}"'
+                f' data-operator="{escape(operator)}" data-day="{day.isoformat()}">'
+                f"<title>{escape(operator)} on {day.isoformat()}</title></rect>"
+            )
+    if flagged in index:
+        x = _f(frame.left + (index[flagged] + 0.5) * slot)
+        parts.append(
+            f'<line class="threshold" x1="{x}" y1="{_f(top)}" x2="{x}" y2="{_f(frame.base)}"'
+            f' stroke="{COLOURS["threshold"]}" stroke-width="1.5" stroke-dasharray="{DASH}">'
+            f"<title>flagged {flagged.isoformat()}</title></line>"
+        )
+    parts.append(
+        _legend(
+            frame.left,
+            [
+                ("&#9632;", COLOURS["follows"], "established operators"),
+                ("&#9632;", COLOURS["flagged"], "new operators"),
+                ("- -", COLOURS["threshold"], f"flagged {flagged.isoformat()}"),
+            ],
+        )
+    )
+    below = frame.height - 4
+    parts.append(_text(frame.left, below, ordered_days[0].isoformat(), "label day", "start"))
+    parts.append(_text(frame.left + frame.plot_width, below, ordered_days[-1].isoformat(), "label day", "end"))
     return "".join([*parts, "</svg>"])

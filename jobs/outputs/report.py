@@ -16,9 +16,10 @@ from pyspark.sql import functions as F
 
 from accountwatch.jobs.core.config import Settings
 from accountwatch.jobs.core.lake import Lake
+from accountwatch.jobs.core.pii import mask_phones_text
 from accountwatch.jobs.detectors import batch_registration, fake_follower_spike, registry
 from accountwatch.jobs.ingest.landing import days_between
-from accountwatch.jobs.outputs import charts
+from accountwatch.jobs.outputs import charts, report_views
 from accountwatch.jobs.outputs import page as html
 from accountwatch.jobs.outputs.bundle_summary import describe_finding
 from accountwatch.schemas.findings import SEVERITIES
@@ -60,6 +61,8 @@ class DailyReview:
     tier_moves: list[dict]
     blacklist_changes: list[dict]
     ingest: list[dict] = field(default_factory=list)
+    engagement: list[dict] = field(default_factory=list)
+    transfers: list[dict] = field(default_factory=list)
 
 
 def detector_days(lake: Lake, day: date, history_days: int = HISTORY_DAYS) -> list[DetectorDay]:
@@ -220,6 +223,8 @@ def daily_review(lake: Lake, day: date, settings: Settings) -> DailyReview:
         tier_moves=tier_moves(lake, day),
         blacklist_changes=blacklist_changes(lake, day),
         ingest=ingest_summary(lake, day),
+        engagement=report_views.engagement_views(lake, findings, settings),
+        transfers=report_views.transfer_views(lake, findings, settings),
     )
 
 
@@ -385,7 +390,9 @@ def _blacklist_section(review: DailyReview) -> str:
             entry["entity_type"],
             entry["entity_id"],
             entry["listed_on"],
-            entry["reason"] if entry["status"] == "active" else f"{entry['changed_by']}: {entry['change_reason']}",
+            entry["reason"]
+            if entry["status"] == "active"
+            else f"{entry['changed_by']}: {mask_phones_text(entry['change_reason'] or '')}",
             _first_few(entry["finding_ids"]),
         )
         for entry in review.blacklist_changes
@@ -425,7 +432,9 @@ def render(review: DailyReview, lake_label: str, generated_at: datetime) -> str:
             _detector_section(review),
             _findings_section(review),
             _spike_section(review),
+            report_views.engagement_section(review.day, review.engagement),
             _cluster_section(review),
+            report_views.transfer_section(review.day, review.transfers),
             _tier_section(review),
             _blacklist_section(review),
             _ingest_section(review),

@@ -7,7 +7,13 @@ from datetime import date, timedelta
 
 import pytest
 
-from accountwatch.jobs.outputs.charts import CHART_CSS, daily_counts_chart, follower_chart
+from accountwatch.jobs.outputs.charts import (
+    CHART_CSS,
+    audience_chart,
+    daily_counts_chart,
+    follower_chart,
+    operators_chart,
+)
 
 SVG = "{http://www.w3.org/2000/svg}"
 START = date(2026, 3, 1)
@@ -277,3 +283,41 @@ def test_charts_are_self_contained():
     for css_class in ("today", "history", "flagged", "follows", "band", "expected", "threshold", "mean"):
         assert f".{css_class} " in CHART_CSS
     assert "font-size: 10px" in CHART_CSS and "sans-serif" in CHART_CSS and "url(" not in CHART_CSS
+
+
+def test_audience_chart_draws_like_the_follower_chart_under_its_own_kind():
+    series, flagged = days(30, 28, 35, 31, 400), START + timedelta(days=4)
+    audience = parse(audience_chart(series, flagged, 30.0, (25.0, 35.0), 60.0, "pa_1: reads"))
+    assert audience.get("class") == "chart audience"
+    assert [(bar.get("data-day"), bar.get("class")) for bar in bars(audience)][-1] == (flagged.isoformat(), "flagged")
+    assert line_y(audience, "expected") > line_y(audience, "threshold")
+    follows = parse(follower_chart(series, flagged, 30.0, (25.0, 35.0), 60.0, "pa_1: reads"))
+    assert [bar.attrib for bar in bars(audience)] == [bar.attrib for bar in bars(follows)]
+
+
+def test_operators_chart_draws_one_lane_per_operator_and_the_new_ones_apart():
+    window = [START + timedelta(days=offset) for offset in range(10)]
+    flagged = window[7]
+    activity = {
+        "op_old": {window[0], window[2], window[4], window[6]},
+        "op_new": {window[7], window[8]},
+        "op_gone": {START - timedelta(days=30)},  # seen before the window only: a lane, no mark
+    }
+    root = parse(operators_chart(activity, window, flagged, {"op_new"}, "pa_1: operators"))
+    marks = [rect for rect in root.iter(f"{SVG}rect") if "data-operator" in rect.attrib]
+    drawn = {(rect.get("data-operator"), rect.get("data-day"), rect.get("class")) for rect in marks}
+    assert drawn == {("op_old", day.isoformat(), "follows") for day in activity["op_old"]} | {
+        ("op_new", day.isoformat(), "flagged") for day in activity["op_new"]
+    }
+    lanes = {rect.get("data-operator"): float(rect.get("y", "nan")) for rect in marks}
+    assert lanes["op_old"] < lanes["op_new"]  # ordered by first day seen
+    assert {"op_gone", "op_old", "op_new"} <= set(texts(root))
+    flagged_line = line(root, "threshold")
+    assert flagged_line is not None and flagged_line.get("x1") == flagged_line.get("x2")
+    old_x = [float(rect.get("x", "nan")) for rect in marks if rect.get("data-operator") == "op_old"]
+    assert max(old_x) < float(flagged_line.get("x1", "nan"))
+
+
+def test_operators_chart_without_operators_says_so():
+    root = parse(operators_chart({}, [START], START, set(), "pa_1: operators"))
+    assert "no data" in texts(root)

@@ -91,6 +91,45 @@ def test_spike_view_follows_end_with_the_observed_day_above_the_threshold(platfo
         assert max(count for _, count in view["series"][:-1]) < view["threshold"]
 
 
+def _first_day_of(lake, detector: str) -> date:
+    return lake.read("findings").where(F.col("detector") == detector).agg(F.min("run_date")).collect()[0][0]
+
+
+def _accounts_of(lake, detector: str, day: date) -> set[str]:
+    found = lake.read("findings").where((F.col("detector") == detector) & (F.col("run_date") == day))
+    return {row["account_id"] for row in found.select("account_id").collect()}
+
+
+def test_engagement_view_ends_with_the_observed_day_above_the_threshold_and_is_drawn(platform_run, settings):
+    _, lake, _ = platform_run
+    day = _first_day_of(lake, "fake_engagement")
+    review = daily_review(lake, day, settings)
+    assert {view["finding"]["account_id"] for view in review.engagement} == _accounts_of(lake, "fake_engagement", day)
+    for view in review.engagement:
+        evidence = view["finding"]["evidence"]
+        assert len(view["series"]) == settings.engagement.baseline_days + 1
+        assert view["series"][-1] == (day, evidence["observed_events"])
+        assert view["expected"] < view["threshold"] < evidence["observed_events"] * 1.01
+    document = render(review, "test lake", review_time())
+    assert document.count('class="chart audience"') == len(review.engagement) > 0
+    assert f"Faked engagement ({len(review.engagement)})" in document
+
+
+def test_transfer_view_shows_the_accounts_operators_with_the_new_ones_apart(platform_run, settings):
+    _, lake, _ = platform_run
+    day = _first_day_of(lake, "unapproved_transfer")
+    review = daily_review(lake, day, settings)
+    flagged = _accounts_of(lake, "unapproved_transfer", day)
+    assert {view["finding"]["account_id"] for view in review.transfers} == flagged
+    for view in review.transfers:
+        assert view["days"][-1] == day and len(view["days"]) == settings.transfer.operator_window_days + 1
+        assert view["new"] == set(view["finding"]["evidence"]["new_operators"])
+        assert view["new"] <= set(view["activity"])
+        assert all(view["days"][0] <= seen <= day for seen_days in view["activity"].values() for seen in seen_days)
+    document = render(review, "test lake", review_time())
+    assert document.count('class="chart operators"') == len(review.transfers) > 0
+
+
 def test_clusters_group_the_days_batch_findings_and_mask_phone_blocks(platform_run):
     _, lake, _ = platform_run
     day = _listing_day(lake)
@@ -123,8 +162,10 @@ def test_report_command_writes_one_self_contained_file(platform_run, tmp_path):
     assert "<script" not in document
     # Nothing is fetched: no external stylesheet, image, font or link target.
     assert not re.search(r"""(src|href)\s*=|url\(|@import""", document)
-    spikes = sum(1 for _, spike_day in truth.bought_followers() if spike_day == day)
-    assert document.count('<svg xmlns="http://www.w3.org/2000/svg" class="chart') == len(DETECTORS) + spikes
+    drawn_per_finding = ("fake_follower_spike", "fake_engagement", "unapproved_transfer")
+    per_finding = lake.read("findings").where((F.col("run_date") == day) & F.col("detector").isin(*drawn_per_finding))
+    charts = document.count('<svg xmlns="http://www.w3.org/2000/svg" class="chart')
+    assert charts == len(DETECTORS) + per_finding.count()
 
 
 def test_report_renders_its_charts_and_tables_in_headless_chromium(platform_run, settings, tmp_path):
@@ -135,7 +176,7 @@ def test_report_renders_its_charts_and_tables_in_headless_chromium(platform_run,
     page.write_text(render(review, "test lake", review_time()).replace("</body>", PROBE + "</body>"))
     probe = _render_in_chromium(page)
     charts = probe["charts"]
-    assert len(charts) == len(DETECTORS) + len(review.spikes)
+    assert len(charts) == len(DETECTORS) + len(review.spikes) + len(review.engagement) + len(review.transfers)
     assert all(width > 100 and height > 50 for width, height in (chart["size"] for chart in charts))
     drawn = {chart["label"].split(":")[0]: chart["bars"] for chart in charts}
     assert drawn["batch_registration"] >= 1 and drawn["quota_overrun"] >= 1

@@ -1,0 +1,124 @@
+"""The daily review's sections for faked engagement and unapproved transfers: what each chart shows, and its HTML.
+
+A `fake_engagement` finding is drawn as its account's daily reads, likes, shares and comments over the baseline
+days against the baseline its evidence holds; an `unapproved_transfer` finding as its account's operators, one
+lane each, over the operator window, the new operators set apart.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from html import escape
+
+from pyspark.sql import functions as F
+
+from accountwatch.jobs.core.config import Settings
+from accountwatch.jobs.core.lake import Lake
+from accountwatch.jobs.detectors import fake_engagement, unapproved_transfer
+from accountwatch.jobs.ingest.landing import days_between
+from accountwatch.jobs.outputs import charts
+
+
+def audience_series(lake: Lake, account_id: str, day: date, days: int) -> list[tuple[date, int]]:
+    """Daily reads, likes, shares and comments of an account over `days` days up to `day`, as delivered by `day`."""
+    first = day - timedelta(days=days)
+    delivered = (
+        lake.read("account_daily")
+        .where(
+            (F.col("account_id") == account_id)
+            & F.col("ingest_date").between(first, day)
+            & F.col("event_date").between(first, day)
+            & (F.col("ingest_date") <= day)
+        )
+        .groupBy("event_date")
+        .agg(F.sum(F.col("reads") + F.col("likes") + F.col("shares") + F.col("comments")).alias("events"))
+        .collect()
+    )
+    by_day = {row["event_date"]: int(row["events"]) for row in delivered}
+    return [(each, by_day.get(each, 0)) for each in days_between(first, day)]
+
+
+def engagement_views(lake: Lake, findings: list[dict], settings: Settings) -> list[dict]:
+    """For each faked-engagement finding: its audience series over the baseline window, the band and the threshold."""
+    views = []
+    for finding in findings:
+        if finding["detector"] != fake_engagement.NAME:
+            continue
+        baseline = finding["evidence"].get("baseline", {})
+        expected, scale = float(baseline.get("expected_events", 0.0)), float(baseline.get("scale", 0.0))
+        views.append(
+            {
+                "finding": finding,
+                "series": audience_series(
+                    lake, finding["account_id"], finding["run_date"], settings.engagement.baseline_days
+                ),
+                "expected": expected,
+                "band": (max(0.0, expected - scale), expected + scale),
+                "threshold": expected + settings.engagement.min_z * scale,
+            }
+        )
+    return views
+
+
+def operator_activity(lake: Lake, account_id: str, day: date, days: int) -> dict[str, set[date]]:
+    """Per operator of an account, the folder days up to `day` (over `days` days) that showed them log in or publish."""
+    rows = (
+        lake.read("operator_daily")
+        .where((F.col("account_id") == account_id) & F.col("ingest_date").between(day - timedelta(days=days), day))
+        .select("actor_id", "ingest_date")
+        .collect()
+    )
+    activity: dict[str, set[date]] = {}
+    for row in rows:
+        activity.setdefault(row["actor_id"], set()).add(row["ingest_date"])
+    return activity
+
+
+def transfer_views(lake: Lake, findings: list[dict], settings: Settings) -> list[dict]:
+    """For each unapproved-transfer finding: its account's operators day by day over the operator window."""
+    days = settings.transfer.operator_window_days
+    views = []
+    for finding in findings:
+        if finding["detector"] != unapproved_transfer.NAME:
+            continue
+        day = finding["run_date"]
+        views.append(
+            {
+                "finding": finding,
+                "activity": operator_activity(lake, finding["account_id"], day, days),
+                "days": days_between(day - timedelta(days=days), day),
+                "new": set(finding["evidence"].get("new_operators") or []),
+            }
+        )
+    return views
+
+
+def engagement_section(day: date, views: list[dict]) -> str:
+    parts = [f"<h2>Faked engagement ({len(views)})</h2>"]
+    if not views:
+        return parts[0] + f'<p class="note">No {fake_engagement.NAME} finding on this day.</p>'
+    for view in views:
+        finding, evidence = view["finding"], view["finding"]["evidence"]
+        title = (
+            f"{finding['account_id']}: {evidence.get('observed_events')} reads, likes, shares and comments on "
+            f"{day.isoformat()} (expected {view['expected']:g}, z {evidence.get('z')})"
+        )
+        parts.append(f"<h3>{escape(title)}</h3>")
+        parts.append(
+            charts.audience_chart(view["series"], day, view["expected"], view["band"], view["threshold"], title)
+        )
+        parts.append(f'<p class="note">{escape(finding["description"])}</p>')
+    return "".join(parts)
+
+
+def transfer_section(day: date, views: list[dict]) -> str:
+    parts = [f"<h2>Unapproved transfers ({len(views)})</h2>"]
+    if not views:
+        return parts[0] + f'<p class="note">No {unapproved_transfer.NAME} finding on this day.</p>'
+    for view in views:
+        finding = view["finding"]
+        title = f"{finding['account_id']}: operators up to {day.isoformat()}"
+        parts.append(f"<h3>{escape(title)}</h3>")
+        parts.append(charts.operators_chart(view["activity"], view["days"], day, view["new"], title))
+        parts.append(f'<p class="note">{escape(finding["description"])}</p>')
+    return "".join(parts)
