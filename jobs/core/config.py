@@ -145,13 +145,14 @@ class TransferSettings:
 class EngagementSettings:
     """Thresholds of the fake_engagement detector (see defaults.toml for their meaning)."""
 
-    rule_version: Version = "fake_engagement/1"
+    rule_version: Version = "fake_engagement/2"
     baseline_days: PositiveCount = 28
     min_loaded_baseline_days: PositiveCount = 28
     min_events: Count = 50
     min_z: NonNegative = 5.0
     new_actor_days: PositiveCount = 7
     young_days: Count = 30
+    min_actors_per_device: PositiveCount = 10
     min_suspicious_actors: Count = 20
     min_suspicious_share_of_excess: Share = 0.5
     ratio_factor: NonNegative = 5.0

@@ -1,15 +1,16 @@
 """fake_engagement: a day's reads, likes, shares and comments far above the account's own baseline, from bought actors.
 
-Per public account and day D: the audience events (reads, likes, shares, comments, counts included) delivered
-by D against the account's robust baseline of the `baseline_days` before (median and MAD, as `fake_follower_spike`
-takes its own); a candidate day must also reach `min_events`. The day's actors are then judged as of D: new (their
-first read, like, share or comment anywhere came within `new_actor_days`) or young (registered within
-`young_days`). Bought engagement is a day whose excess over the baseline comes mostly from such actors, or a
+Per public account and day D: the audience events (reads, likes, shares, comments, counts included) delivered by D
+against the account's robust baseline of the `baseline_days` before (median and MAD, as `fake_follower_spike` takes
+its own); a candidate day must also reach `min_events`. The day's actors are then judged as of D: new (their first
+read, like, share or comment anywhere came within `new_actor_days`), young (registered within `young_days`) or
+device-sharing (acting from a phone that `min_actors_per_device` actors used that day: a farm, even of aged accounts
+warmed up elsewhere). Bought engagement is a day whose excess over the baseline comes mostly from such actors, or a
 day whose ratios break: likes, shares or comments per read far above the account's own over the baseline days
-(`ratio_factor` times, and at least `min_ratio`), mostly from actors who did not read the account that day (a
-like farm of established accounts). Organic virality (a viral article, a news day, the surge after a broadcast
-push, a campus behind one address) is read by established readers who read what they like and share, and is
-never flagged however high it goes.
+(`ratio_factor` times, and at least `min_ratio`), mostly from actors who did not read the account that day (a like
+farm of established accounts). Organic virality (a viral article, a news day, the surge after a broadcast push, a
+campus behind one address) is read by established readers who read what they like and share, and is never flagged
+however high it goes.
 
 Every figure is "as of" D (rows delivered in folders up to D), so a nightly run and a backfill agree. Reads the
 compact `account_daily` for the baselines, the run days' engagement rows of the candidate accounts only, and the
@@ -141,11 +142,25 @@ def day_actors(users: DataFrame, activity: DataFrame, settings: EngagementSettin
     """Per candidate account, day and actor (from the day's audience rows): events, devices, networks, signals.
 
     new: the actor's first read, like, share or comment anywhere came within `new_actor_days` up to the day;
-    young: registered within `young_days`; suspicious: new or young.
+    young: registered within `young_days`; shared_device: on the day, the actor used a device that at least
+    `min_actors_per_device` actors used on the day's spiking accounts (a farm works many accounts from a few phones,
+    warmed up or not; a family shares one among a few); suspicious: new, young or shared_device.
     """
 
     def transform(rows: DataFrame) -> DataFrame:
         is_read = F.col("event_type") == "read"
+        crowded = (
+            rows.where(F.col("device_id").isNotNull() & (F.col("device_id") != ""))
+            .groupBy("run_date", "device_id")
+            .agg(F.countDistinct("actor_id").alias("_device_actors"))
+            .where(F.col("_device_actors") >= settings.min_actors_per_device)
+        )
+        sharing = (
+            rows.join(crowded, ["run_date", "device_id"], "semi")
+            .select("account_id", "run_date", "actor_id")
+            .distinct()
+            .withColumn("shared_device", F.lit(True))
+        )
         per_actor = rows.groupBy("account_id", "run_date", "actor_id").agg(
             F.sum("count").alias("actor_events"),
             F.sum(F.when(is_read, F.col("count")).otherwise(0)).alias("actor_reads"),
@@ -163,7 +178,9 @@ def day_actors(users: DataFrame, activity: DataFrame, settings: EngagementSettin
             .join(first_active, "actor_id", "left")
             .withColumn("new", F.coalesce(new, F.lit(True)))
             .withColumn("young", F.coalesce(young, F.lit(False)))
-            .withColumn("suspicious", F.col("new") | F.col("young"))
+            .join(sharing, ["account_id", "run_date", "actor_id"], "left")
+            .withColumn("shared_device", F.coalesce(F.col("shared_device"), F.lit(False)))
+            .withColumn("suspicious", F.col("new") | F.col("young") | F.col("shared_device"))
         )
 
     return transform
@@ -188,6 +205,7 @@ def engagement_findings(spikes: DataFrame, settings: EngagementSettings) -> Call
             of_suspicious("actor_events").alias("suspicious_events"),
             F.sum(F.col("new").cast("int")).alias("new_actors"),
             F.sum(F.col("young").cast("int")).alias("young_actors"),
+            F.sum(F.col("shared_device").cast("int")).alias("shared_device_actors"),
             F.sum("actor_reactions").alias("reactions"),
             F.sum(F.when(F.col("actor_reads") == 0, F.col("actor_reactions")).otherwise(0)).alias("unread_reactions"),
             F.size(F.array_distinct(F.flatten(F.collect_list(F.when(suspicious, F.col("devices")))))).alias(
@@ -266,6 +284,7 @@ def engagement_evidence(settings: EngagementSettings) -> Callable[[DataFrame], D
                     _share(F.col("suspicious_events"), F.col("excess")).alias("suspicious_share_of_excess"),
                     "new_actors",
                     "young_actors",
+                    "shared_device_actors",
                     "suspicious_devices",
                     "suspicious_networks",
                     "sample_actor_ids",
@@ -335,7 +354,7 @@ def sentence(evidence: dict[str, Any]) -> str:
     said = (
         f"{evidence.get('observed_events')} reads, likes, shares and comments against an expected "
         f"{baseline.get('expected_events')} (z {evidence.get('z')}); {evidence.get('suspicious_events')} of them "
-        f"from {evidence.get('suspicious_actors')} new or young actors"
+        f"from {evidence.get('suspicious_actors')} new, young or device-sharing actors"
     )
     if "ratios" not in (evidence.get("signals") or []):
         return said

@@ -12,7 +12,10 @@ first days), about a quarter of whom read each account every day. Then:
 - `campus`: one day most established readers read from one campus /24: never flagged;
 - `liked`: a fifth account read by the same pool; one day every established reader likes its article without
   reading it (a like farm of established accounts: nobody new or young, but 80 likes on about 20 reads where
-  the account had none): planted.
+  the account had none): planted;
+- `warmed`: a sixth account read by the same pool; a farm of aged accounts warms up on it a month before, each
+  reading one article (15 a day over 10 days, too few to make a candidate day), so none of them is new or young
+  on the day it reads and likes one article, from five phones: only the shared phones show it: planted.
 """
 
 from __future__ import annotations
@@ -137,6 +140,7 @@ def plant_engagement(rng: np.random.Generator, landing: Path, start: date, days:
             files.audience(campus, reader, surge["campus"], "read", article, f"10.200.1.{index % 250}", f"dev-{reader}")
         look_alikes.update({(viral, surge["viral"]), (campus, surge["campus"])})
         planted.add(_liked_without_reading(files, start, end, copy, readers, start + timedelta(days=first_day + 5)))
+        planted.add(_warmed_farm(files, start, end, copy, readers, start + timedelta(days=first_day + 10)))
     files.write(landing, FILE_NAME)
     return EngagementCases(frozenset(planted), frozenset(look_alikes), tuple(drips))
 
@@ -161,3 +165,39 @@ def _liked_without_reading(
                 files.audience(account, reader, day, "like", article, f"10.170.{index}.8", f"dev-{reader}")
         day += timedelta(days=1)
     return account, liked_on
+
+
+WARM_UP_DAYS = 10
+WARM_UP_BEFORE = 30
+
+
+def _warmed_farm(
+    files: OverlayFiles, start: date, end: date, copy: int, readers: list[str], bought_on: date
+) -> tuple[str, date]:
+    """An account read daily by a quarter of `readers`; a farm warmed up on it a month before buys `bought_on`."""
+    account = f"pa_eng_{copy:03d}_warmed"
+    _public(files, start, account, 950 + copy)
+    bought_on = min(bought_on, end)
+    farm = [f"u_eng_{copy:03d}_w{index:04d}" for index in range(FARM)]
+    for index, actor in enumerate(farm):
+        _user(files, start, actor, 1000 * copy + 500 + index)
+    warm_up = {
+        actor: bought_on - timedelta(days=WARM_UP_BEFORE - index % WARM_UP_DAYS) for index, actor in enumerate(farm)
+    }
+    day = start
+    while day <= end:
+        offset = (day - start).days
+        files.use(account, f"op_{account}", day, f"dev-op-{account}", "10.159.10.20", publish=True)
+        article = f"{account}-art-{day.isoformat()}"
+        for index, reader in enumerate(readers):
+            if (index + offset) % 4 == 0:
+                files.audience(account, reader, day, "read", article, f"10.170.{index}.8", f"dev-{reader}")
+        for index, actor in enumerate(farm):
+            phone, ip = f"warm-phone-{copy}-{index % 5}", f"10.242.{index % 2}.{index % 200}"
+            if warm_up[actor] == day:
+                files.audience(account, actor, day, "read", article, ip, phone)
+            if day == bought_on:
+                files.audience(account, actor, day, "read", article, ip, phone)
+                files.audience(account, actor, day, "like", article, ip, phone)
+        day += timedelta(days=1)
+    return account, bought_on

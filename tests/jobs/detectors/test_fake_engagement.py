@@ -23,19 +23,34 @@ def daily_rows(account: str, reads_per_day: int, day_reads: int) -> list[tuple]:
     return rows
 
 
-def reads(account: str, actors: list[str]) -> list[tuple]:
+def reads(account: str, actors: list[str], devices: dict[str, str] | None = None) -> list[tuple]:
+    """One read of the account's article on D per actor, each from the actor's own phone unless `devices` says."""
     stamp = datetime(2026, 5, 20, 14)
     return [
-        (f"{account}-{actor}", account, actor, "read", stamp, 1, D, D, "f", 1, f"{account}-art", "10.1.1.1", "dev")
+        (
+            f"{account}-{actor}",
+            account,
+            actor,
+            "read",
+            stamp,
+            1,
+            D,
+            D,
+            "f",
+            1,
+            f"{account}-art",
+            "10.1.1.1",
+            (devices or {}).get(actor, f"dev-{actor}"),
+        )
         for actor in actors
     ]
 
 
-def judge(spark, accounts: dict[str, list[str]], users: list[tuple], activity: list[tuple]):
+def judge(spark, accounts: dict[str, list[str]], users: list[tuple], activity: list[tuple], devices=None):
     daily, events = [], []
     for account, actors in accounts.items():
         daily += daily_rows(account, 30, len(actors))
-        events += reads(account, actors)
+        events += reads(account, actors, devices)
     found = judge_engagement(
         spark.createDataFrame(daily, ACCOUNT_DAILY),
         spark.createDataFrame(events, ENGAGEMENT),
@@ -63,6 +78,33 @@ def test_a_spike_from_actors_never_active_before_is_flagged_and_one_from_establi
     assert sentence(evidence).startswith("180 reads, likes, shares and comments against an expected 30.0")
 
 
+def test_established_actors_working_from_a_few_shared_phones_are_flagged_and_a_familys_shared_phones_are_not(spark):
+    # A farm of aged accounts, warmed up long ago (not new, not young), works from five phones, 30 actors each;
+    # a crowd of the same size shares phones three to a family. Phones are counted across the day's spiking accounts.
+    regulars = [f"reg{i}" for i in range(30)]
+    farm = [f"farm{i}" for i in range(150)]
+    crowd = [f"crowd{i}" for i in range(150)]
+    devices = {actor: f"farm-phone-{index % 5}" for index, actor in enumerate(farm)}
+    devices |= {actor: f"family-{index // 3}" for index, actor in enumerate(crowd)}
+    users = [(user, LONG_AGO, None) for user in regulars + farm + crowd]
+    activity = [(user, date(2025, 6, 1)) for user in regulars + farm + crowd]
+    found = judge(spark, {"bought": regulars + farm, "families": regulars + crowd}, users, activity, devices)
+    assert sorted(found) == ["bought"]
+    evidence = json.loads(found["bought"]["evidence"])
+    assert (evidence["suspicious_actors"], evidence["shared_device_actors"], evidence["new_actors"]) == (150, 150, 0)
+    assert evidence["suspicious_devices"] == 5
+    assert "150 new, young or device-sharing actors" in sentence(evidence)
+
+
+def test_nine_actors_on_one_phone_stay_below_the_device_threshold(spark):
+    regulars = [f"reg{i}" for i in range(30)]
+    crowd = [f"crowd{i}" for i in range(153)]
+    devices = {actor: f"kiosk-{index // 9}" for index, actor in enumerate(crowd)}
+    users = [(user, LONG_AGO, None) for user in regulars + crowd]
+    activity = [(user, date(2025, 6, 1)) for user in regulars + crowd]
+    assert judge(spark, {"library": regulars + crowd}, users, activity, devices) == {}
+
+
 def test_young_actors_count_as_suspicious_and_too_few_of_them_are_not_enough(spark):
     regulars = [f"reg{i}" for i in range(30)]
     young = [f"young{i}" for i in range(100)]
@@ -88,7 +130,7 @@ def events_of(account: str, actions: list[tuple[str, str]]) -> list[tuple]:
     """(actor, event_type) pairs on the account's article on D."""
     stamp = datetime(2026, 5, 20, 15)
     return [
-        (f"{account}-{actor}-{kind}", account, actor, kind, stamp, 1, D, D, "f", 1, f"{account}-art", "10.1.1.1", "d")
+        (f"{account}-{actor}-{kind}", account, actor, kind, stamp, 1, D, D, "f", 1, f"{account}-art", "10.1.1.1", actor)
         for actor, kind in actions
     ]
 
