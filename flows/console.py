@@ -26,8 +26,8 @@ from accountwatch.flows.runtime import LakeBusyError, writer_lock
 from accountwatch.jobs.core.config import Settings
 from accountwatch.jobs.core.lake import Lake
 from accountwatch.jobs.core.pii import masked_phones
-from accountwatch.jobs.detectors import fake_follower_spike, registry
-from accountwatch.jobs.outputs import charts
+from accountwatch.jobs.detectors import fake_engagement, fake_follower_spike, registry, unapproved_transfer
+from accountwatch.jobs.outputs import charts, report_views
 from accountwatch.jobs.outputs.bundle_summary import describe_finding
 from accountwatch.jobs.outputs.console_pages import (
     STATUSES,
@@ -204,7 +204,7 @@ def _finding_routes(app: FastAPI, console: Console) -> None:
 
 
 def _history_and_chart(lake: Lake, settings: Settings, row: dict) -> tuple[dict[str, list[dict]], str]:
-    """The account's findings, tier spells and blacklist rows up to the latest run, and its follows chart."""
+    """The account's findings, tier spells and blacklist rows up to the latest run, and the finding's chart."""
     day, account = row["run_date"], row["account_id"]
     try:
         view = account_view(lake, account, max(day, latest_run_day(lake)))
@@ -215,6 +215,14 @@ def _history_and_chart(lake: Lake, settings: Settings, row: dict) -> tuple[dict[
     if row["detector"] == fake_follower_spike.NAME:
         spike = spike_views(lake, [row], settings)[0]
         chart = charts.follower_chart(spike["series"], day, spike["expected"], spike["band"], spike["threshold"], title)
+    elif row["detector"] == fake_engagement.NAME:
+        seen = report_views.engagement_views(lake, [row], settings)[0]
+        title = f"reads, likes, shares and comments of {account} up to {day.isoformat()}"
+        chart = charts.audience_chart(seen["series"], day, seen["expected"], seen["band"], seen["threshold"], title)
+    elif row["detector"] == unapproved_transfer.NAME:
+        seen = report_views.transfer_views(lake, [row], settings)[0]
+        title = f"operators of {account} up to {day.isoformat()}"
+        chart = charts.operators_chart(seen["activity"], seen["days"], day, seen["new"], title)
     else:
         chart = charts.daily_counts_chart(follow_series(lake, account, day, FOLLOW_DAYS), day, title)
     return history, chart

@@ -218,3 +218,59 @@ def test_a_finding_page_shows_phone_number_blocks_masked_and_a_bulk_verdict_is_o
     assert "confirmed+by+li.wei%3A+2+finding" in posted.headers["location"]
     assert [commit["operation"] for commit in lake.commits("reviews")].count("MERGE") == 1
     assert sorted(row["finding_id"] for row in lake.read("reviews").collect()) == ["f1", "f2"]
+
+
+def test_engagement_and_transfer_findings_are_drawn_with_their_own_charts(lake, settings):
+    import json
+    from datetime import date, datetime, timedelta
+
+    from accountwatch.jobs.core.lake import TABLES, local_rows
+
+    day = date(2026, 5, 1)
+
+    def write(table: str, rows: list[tuple]) -> None:
+        lake.replace(table, local_rows(lake.spark, rows, TABLES[table].schema), "true")
+
+    registered = datetime(2025, 1, 1)
+    write(
+        "accounts",
+        [
+            (account, "public", "s1", "enterprise", account, registered, None, None, None, None, "news", "active",
+             registered, date(2025, 1, 1), "a.csv", 1)
+            for account in ("pa_e", "pa_t")
+        ],
+    )  # fmt: skip
+    write("detector_runs", [(day, "fake_engagement", "ok", 1, None)])
+    baseline = {"expected_events": 20.0, "scale": 4.47, "days": 28}
+    write(
+        "findings",
+        [
+            ("fe", day, "fake_engagement", "pa_e", "s1", "low", 67.1,
+             json.dumps({"observed_events": 320, "baseline": baseline, "z": 67.1, "signals": ["actors"]}), "2",
+             "warning", "ke"),
+            ("ut", day, "unapproved_transfer", "pa_t", "s1", "medium", 1.0,
+             json.dumps({"old_operators": ["op_old"], "new_operators": ["op_new"]}), "1", "suspend_updates", "kt"),
+        ],
+    )  # fmt: skip
+    write(
+        "account_daily",
+        [
+            ("pa_e", each, each, 0, 0, None, None, 320 if each == day else 20, 0, 0, 0, 0, 0)
+            for each in (day - timedelta(days=offset) for offset in range(29))
+        ],
+    )
+    at = datetime(2026, 4, 1, 9)
+    write(
+        "operator_daily",
+        [
+            ("pa_t", "op_old", day - timedelta(days=20), 1, at, at, ["dev-old"], ["10.1.1.0/24"]),
+            ("pa_t", "op_new", day, 1, at, at, ["dev-new"], ["10.9.9.0/24"]),
+        ],
+    )
+    client = TestClient(create_app(lake, settings, str(lake.root)), follow_redirects=False)
+    engagement = client.get("/finding/fe")
+    assert engagement.status_code == 200 and 'class="chart audience"' in engagement.text
+    assert f'data-day="{day.isoformat()}" data-value="320"' in engagement.text
+    transfer = client.get("/finding/ut")
+    assert transfer.status_code == 200 and 'class="chart operators"' in transfer.text
+    assert 'class="flagged"' in transfer.text and 'data-operator="op_new"' in transfer.text
