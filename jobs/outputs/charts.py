@@ -264,7 +264,8 @@ def operators_chart(
     lanes = sorted(activity, key=lambda operator: (min(activity[operator], default=flagged), operator))
     lanes = lanes[:OPERATOR_LANES]
     lane_height, top = 14.0, 20.0
-    height = int(top + lane_height * max(1, len(lanes)) + 16.0)
+    # At least three lanes high, so a chart of one operator still reads as a chart.
+    height = int(top + lane_height * max(3, len(lanes)) + 16.0)
     if not ordered_days or not lanes:
         return _no_data("operators", title, width, height)
     longest = max(len(operator) for operator in lanes)
