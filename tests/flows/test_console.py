@@ -116,6 +116,19 @@ def _browser():
     return browser
 
 
+def _wait_for_banner(browser, seconds: float = 300.0):
+    """The page's message or error banner, once the page that shows it has loaded."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    shown = expected_conditions.any_of(
+        expected_conditions.presence_of_element_located((By.ID, "message")),
+        expected_conditions.presence_of_element_located((By.ID, "error")),
+    )
+    return WebDriverWait(browser, seconds).until(shown)
+
+
 def _single_finding_account(lake) -> tuple[str, str, str]:
     """An account whose current tier (C or D) rests on its only finding: (account, tier, finding_id)."""
     findings = lake.read("findings")
@@ -135,6 +148,8 @@ def test_an_analyst_dismisses_a_finding_in_the_browser_and_the_next_run_changes_
     platform_run, settings, tmp_path
 ):
     from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions
+    from selenium.webdriver.support.ui import WebDriverWait
 
     from accountwatch.flows.pipeline import nightly
     from accountwatch.jobs.core.lake import Lake
@@ -155,6 +170,7 @@ def test_an_analyst_dismisses_a_finding_in_the_browser_and_the_next_run_changes_
         links = browser.find_elements(By.CSS_SELECTOR, f"a.finding[href='/finding/{finding_id}']")
         assert len(links) == 1, "the finding is not in its day's open queue"
         links[0].click()
+        WebDriverWait(browser, 300).until(expected_conditions.presence_of_element_located((By.ID, "sentence")))
         assert account in browser.find_element(By.TAG_NAME, "h1").text
         assert browser.find_element(By.ID, "sentence").text
         assert browser.find_elements(By.CSS_SELECTOR, "svg"), "the finding page shows no chart"
@@ -163,7 +179,9 @@ def test_an_analyst_dismisses_a_finding_in_the_browser_and_the_next_run_changes_
         browser.find_element(By.ID, "reviewer").send_keys("li.wei")
         browser.find_element(By.ID, "note").send_keys("verified with the platform's records")
         browser.find_element(By.ID, "dismiss").click()
-        assert "dismissed by li.wei: 1 finding(s)" in browser.find_element(By.ID, "message").text
+        # The click returns once the form is sent; the verdict's commit can take a while on a busy machine.
+        banner = _wait_for_banner(browser)
+        assert "dismissed by li.wei: 1 finding(s)" in banner.text, banner.text
         assert not browser.find_elements(By.CSS_SELECTOR, f"a.finding[href='/finding/{finding_id}']")
 
         reviews = lake.read("reviews").where(F.col("finding_id") == finding_id).collect()

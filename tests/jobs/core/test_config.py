@@ -15,8 +15,8 @@ from accountwatch.schemas.findings import DETECTORS, SEVERITIES
 from accountwatch.schemas.landing import SUBJECT_TYPES
 
 # The digest evidence bundles record for the built-in defaults: a change to it must be deliberate (it changed with
-# closed_name_reregistration/3: near names differing in a whole short word are two names).
-DEFAULTS_DIGEST = "89f4da5e5f589fb9b830d626626874f3ad3baea3915fcd52ff2dde79464fb518"
+# fake_engagement/2: actors sharing a device with 10 or more others that day are suspicious).
+DEFAULTS_DIGEST = "27ef5f4d293631693ffad3471c729b7e28b209a018aad087857eca454bf4522f"
 
 
 def schema_keys(kind: Any = ConfigFile, prefix: str = "") -> set[str]:
