@@ -180,8 +180,11 @@ def blacklist_entries(
         return
     from pyspark.sql import functions as F
 
+    from accountwatch.jobs.core.pii import masked_phones
+
     lake_tables, _ = _open_existing(lake, config, "blacklist", "run `accountwatch run` or `backfill` first")
-    rows = lake_tables.read("blacklist")
+    # Lift reasons are free text: rows stored before they were masked on the way in are masked here.
+    rows = lake_tables.read("blacklist").withColumn("change_reason", masked_phones(F.col("change_reason")))
     if active:
         rows = rows.where(F.col("is_current") & (F.col("status") == "active"))
     selected = [row.asDict() for row in rows.orderBy("listed_on", "entity_type", "entity_id", "changed_at").collect()]

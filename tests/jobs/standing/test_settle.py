@@ -410,13 +410,17 @@ def test_review_tiers_and_blacklist_commands_round_trip(through_d3):
     assert listed.exit_code == 0, listed.output
     assert [(item["entity_type"], item["entity_id"]) for item in json.loads(listed.stdout)] == [("subject", "s_b")]
 
-    lifted = runner.invoke(app, ["blacklist", "lift", "s_b", "--by", "zhang.min", "--reason", "appeal upheld", *lake])
+    lifted = runner.invoke(
+        app, ["blacklist", "lift", "s_b", "--by", "zhang.min", "--reason", "appeal upheld, rang 13811110007", *lake]
+    )
     assert lifted.exit_code == 0, lifted.output
     after = runner.invoke(app, ["blacklist", "--format", "json", *lake])
     assert [(item["status"], item["is_current"], item["changed_by"]) for item in json.loads(after.stdout)] == [
         ("active", False, "accountwatch"),
         ("lifted", True, "zhang.min"),
     ]
+    assert json.loads(after.stdout)[-1]["change_reason"] == "appeal upheld, rang <phone removed>"
+    assert "13811110007" not in lifted.output + after.stdout
     assert json.loads(runner.invoke(app, ["blacklist", "--active", "--format", "json", *lake]).stdout) == []
     unknown = runner.invoke(app, ["tiers", "--account", "nobody", *lake])
     assert unknown.exit_code != 0 and "no tier history" in str(unknown.exception)
