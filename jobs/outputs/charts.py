@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
+from functools import partial
 from html import escape
 
 FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, Helvetica, Arial, sans-serif"
@@ -175,35 +176,7 @@ def _legend(x: float, entries: Sequence[tuple[str, str, str]]) -> str:
     return _text(x, 11, "".join(spans), "legend")
 
 
-def follower_chart(
-    series: Sequence[tuple[date, int]],
-    flagged: date,
-    expected: float,
-    band: tuple[float, float],
-    threshold: float | None,
-    title: str,
-    width: int = 420,
-    height: int = 160,
-) -> str:
-    """Daily new follows as bars over the expected band, with the expected line, the threshold and the flagged day."""
-    return _baseline_chart("followers", series, flagged, expected, band, threshold, title, width, height)
-
-
-def audience_chart(
-    series: Sequence[tuple[date, int]],
-    flagged: date,
-    expected: float,
-    band: tuple[float, float],
-    threshold: float | None,
-    title: str,
-    width: int = 420,
-    height: int = 160,
-) -> str:
-    """An account's daily reads, likes, shares and comments against its baseline, drawn as `follower_chart` is."""
-    return _baseline_chart("audience", series, flagged, expected, band, threshold, title, width, height)
-
-
-def _baseline_chart(
+def baseline_chart(
     kind: str,
     series: Sequence[tuple[date, int]],
     flagged: date,
@@ -211,9 +184,14 @@ def _baseline_chart(
     band: tuple[float, float],
     threshold: float | None,
     title: str,
-    width: int,
-    height: int,
+    width: int = 420,
+    height: int = 160,
 ) -> str:
+    """Daily counts as bars over the expected band, with the expected line, the threshold and the flagged day.
+
+    `kind` names the chart (its CSS class): `follower_chart` draws new follows, `audience_chart` an account's reads,
+    likes, shares and comments.
+    """
     if not series:
         return _no_data(kind, title, width, height)
     ordered = sorted(series)
@@ -243,6 +221,9 @@ def _baseline_chart(
     parts += _axes(frame, ordered)
     return "".join([*parts, "</svg>"])
 
+
+follower_chart = partial(baseline_chart, "followers")
+audience_chart = partial(baseline_chart, "audience")
 
 OPERATOR_LANES = 10
 

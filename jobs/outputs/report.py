@@ -117,20 +117,7 @@ def masked_evidence(evidence: dict) -> dict:
 
 def follow_series(lake: Lake, account_id: str, day: date, days: int) -> list[tuple[date, int]]:
     """Daily new follows of an account over `days` days up to `day`, as delivered by `day` (zeros included)."""
-    first = day - timedelta(days=days)
-    delivered = (
-        lake.read("account_daily")
-        .where(
-            (F.col("account_id") == account_id)
-            & F.col("ingest_date").between(first, day)
-            & F.col("event_date").between(first, day)
-        )
-        .groupBy("event_date")
-        .agg(F.sum("follows").alias("follows"))
-        .collect()
-    )
-    by_day = {row["event_date"]: int(row["follows"]) for row in delivered}
-    return [(each, by_day.get(each, 0)) for each in days_between(first, day)]
+    return report_views.daily_series(lake, account_id, day, days, F.col("follows"))
 
 
 def spike_views(lake: Lake, findings: list[dict], settings: Settings) -> list[dict]:
@@ -139,18 +126,10 @@ def spike_views(lake: Lake, findings: list[dict], settings: Settings) -> list[di
     for finding in findings:
         if finding["detector"] != fake_follower_spike.NAME:
             continue
-        evidence = finding["evidence"]
-        baseline = evidence.get("baseline", {})
+        baseline = finding["evidence"].get("baseline", {})
+        series = follow_series(lake, finding["account_id"], finding["run_date"], settings.spike.baseline_days)
         expected, scale = float(baseline.get("expected_follows", 0.0)), float(baseline.get("scale", 0.0))
-        views.append(
-            {
-                "finding": finding,
-                "series": follow_series(lake, finding["account_id"], finding["run_date"], settings.spike.baseline_days),
-                "expected": expected,
-                "band": (max(0.0, expected - scale), expected + scale),
-                "threshold": expected + settings.spike.min_z * scale,
-            }
-        )
+        views.append(report_views.baseline_view(finding, series, expected, scale, settings.spike.min_z))
     return views
 
 

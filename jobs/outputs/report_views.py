@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from html import escape
 
+from pyspark.sql import Column
 from pyspark.sql import functions as F
 
 from accountwatch.jobs.core.config import Settings
@@ -19,8 +20,8 @@ from accountwatch.jobs.ingest.landing import days_between
 from accountwatch.jobs.outputs import charts
 
 
-def audience_series(lake: Lake, account_id: str, day: date, days: int) -> list[tuple[date, int]]:
-    """Daily reads, likes, shares and comments of an account over `days` days up to `day`, as delivered by `day`."""
+def daily_series(lake: Lake, account_id: str, day: date, days: int, measure: Column) -> list[tuple[date, int]]:
+    """`measure` summed per event day of an account over `days` days up to `day`, as delivered by `day` (zeros in)."""
     first = day - timedelta(days=days)
     delivered = (
         lake.read("account_daily")
@@ -28,35 +29,38 @@ def audience_series(lake: Lake, account_id: str, day: date, days: int) -> list[t
             (F.col("account_id") == account_id)
             & F.col("ingest_date").between(first, day)
             & F.col("event_date").between(first, day)
-            & (F.col("ingest_date") <= day)
         )
         .groupBy("event_date")
-        .agg(F.sum(F.col("reads") + F.col("likes") + F.col("shares") + F.col("comments")).alias("events"))
+        .agg(F.sum(measure).alias("value"))
         .collect()
     )
-    by_day = {row["event_date"]: int(row["events"]) for row in delivered}
+    by_day = {row["event_date"]: int(row["value"]) for row in delivered}
     return [(each, by_day.get(each, 0)) for each in days_between(first, day)]
+
+
+def baseline_view(finding: dict, series: list[tuple[date, int]], expected: float, scale: float, min_z: float) -> dict:
+    """What a baseline chart draws for a finding: its series, expected value, band (one scale) and threshold."""
+    return {
+        "finding": finding,
+        "series": series,
+        "expected": expected,
+        "band": (max(0.0, expected - scale), expected + scale),
+        "threshold": expected + min_z * scale,
+    }
 
 
 def engagement_views(lake: Lake, findings: list[dict], settings: Settings) -> list[dict]:
     """For each faked-engagement finding: its audience series over the baseline window, the band and the threshold."""
+    audience = F.col("reads") + F.col("likes") + F.col("shares") + F.col("comments")
     views = []
     for finding in findings:
         if finding["detector"] != fake_engagement.NAME:
             continue
         baseline = finding["evidence"].get("baseline", {})
+        days = settings.engagement.baseline_days
+        series = daily_series(lake, finding["account_id"], finding["run_date"], days, audience)
         expected, scale = float(baseline.get("expected_events", 0.0)), float(baseline.get("scale", 0.0))
-        views.append(
-            {
-                "finding": finding,
-                "series": audience_series(
-                    lake, finding["account_id"], finding["run_date"], settings.engagement.baseline_days
-                ),
-                "expected": expected,
-                "band": (max(0.0, expected - scale), expected + scale),
-                "threshold": expected + settings.engagement.min_z * scale,
-            }
-        )
+        views.append(baseline_view(finding, series, expected, scale, settings.engagement.min_z))
     return views
 
 

@@ -107,13 +107,8 @@ def plant_engagement(rng: np.random.Generator, landing: Path, start: date, days:
         }
         day = start
         while day <= end:
-            offset = (day - start).days
             for serial, account in enumerate(names.values()):
-                files.use(account, f"op_{account}", day, f"dev-op-{account}", f"10.159.{serial}.20", publish=True)
-                article = f"{account}-art-{day.isoformat()}"
-                for index, reader in enumerate(readers):
-                    if (index + offset + serial) % 4 == 0:
-                        files.audience(account, reader, day, "read", article, f"10.170.{index}.8", f"dev-{reader}")
+                _published_and_read(files, account, day, (day - start).days + serial, readers, f"10.159.{serial}.20")
             day += timedelta(days=1)
         bought, stealthy = names["bought"], names["stealthy"]
         for index, actor in enumerate(farm[:FARM]):
@@ -143,6 +138,18 @@ def plant_engagement(rng: np.random.Generator, landing: Path, start: date, days:
         planted.add(_warmed_farm(files, start, end, copy, readers, start + timedelta(days=first_day + 10)))
     files.write(landing, FILE_NAME)
     return EngagementCases(frozenset(planted), frozenset(look_alikes), tuple(drips))
+
+
+def _published_and_read(
+    files: OverlayFiles, account: str, day: date, turn: int, readers: list[str], operator_ip: str
+) -> str:
+    """The account's operator publishes the day's article; a quarter of `readers` (by `turn`) read it. Its id."""
+    files.use(account, f"op_{account}", day, f"dev-op-{account}", operator_ip, publish=True)
+    article = f"{account}-art-{day.isoformat()}"
+    for index, reader in enumerate(readers):
+        if (index + turn) % 4 == 0:
+            files.audience(account, reader, day, "read", article, f"10.170.{index}.8", f"dev-{reader}")
+    return article
 
 
 def _liked_without_reading(
@@ -186,12 +193,7 @@ def _warmed_farm(
     }
     day = start
     while day <= end:
-        offset = (day - start).days
-        files.use(account, f"op_{account}", day, f"dev-op-{account}", "10.159.10.20", publish=True)
-        article = f"{account}-art-{day.isoformat()}"
-        for index, reader in enumerate(readers):
-            if (index + offset) % 4 == 0:
-                files.audience(account, reader, day, "read", article, f"10.170.{index}.8", f"dev-{reader}")
+        article = _published_and_read(files, account, day, (day - start).days, readers, "10.159.10.20")
         for index, actor in enumerate(farm):
             phone, ip = f"warm-phone-{copy}-{index % 5}", f"10.242.{index % 2}.{index % 200}"
             if warm_up[actor] == day:
