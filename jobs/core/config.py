@@ -145,7 +145,7 @@ class TransferSettings:
 class EngagementSettings:
     """Thresholds of the fake_engagement detector (see defaults.toml for their meaning)."""
 
-    rule_version: Version = "fake_engagement/2"
+    rule_version: Version = "fake_engagement/3"
     baseline_days: PositiveCount = 28
     min_loaded_baseline_days: PositiveCount = 28
     min_events: Count = 50
@@ -153,6 +153,11 @@ class EngagementSettings:
     new_actor_days: PositiveCount = 7
     young_days: Count = 30
     min_actors_per_device: PositiveCount = 10
+    lockstep_minutes: PositiveCount = 60
+    min_lockstep_actors: PositiveCount = 20
+    min_lockstep_share: Share = 0.5
+    min_repeats: PositiveCount = 10
+    min_repeating_actors: PositiveCount = 5
     min_suspicious_actors: Count = 20
     min_suspicious_share_of_excess: Share = 0.5
     ratio_factor: NonNegative = 5.0

@@ -3,10 +3,12 @@
 Per public account and day D: the audience events (reads, likes, shares, comments, counts included) delivered by D
 against the account's robust baseline of the `baseline_days` before (median and MAD, as `fake_follower_spike` takes
 its own); a candidate day must also reach `min_events`. The day's actors are then judged as of D: new (their first
-read, like, share or comment anywhere came within `new_actor_days`), young (registered within `young_days`) or
+read, like, share or comment anywhere came within `new_actor_days`), young (registered within `young_days`),
 device-sharing (acting from a phone that `min_actors_per_device` actors used that day: a farm, even of aged accounts
-warmed up elsewhere). Bought engagement is a day whose excess over the baseline comes mostly from such actors, or a
-day whose ratios break: likes, shares or comments per read far above the account's own over the baseline days
+warmed up elsewhere), in lockstep (the same crowd working spiking accounts of other subjects within the same hour)
+or repeating (one action on one article `min_repeats` times). Bought engagement is a day whose excess over the
+baseline comes mostly from such actors; or from a few repeating actors (a read bot pumping one article's count); or
+a day whose ratios break: likes, shares or comments per read far above the account's own over the baseline days
 (`ratio_factor` times, and at least `min_ratio`), mostly from actors who did not read the account that day (a like
 farm of established accounts). Organic virality (a viral article, a news day, the surge after a broadcast push, a
 campus behind one address) is read by established readers who read what they like and share, and is never flagged
@@ -138,29 +140,100 @@ def ratio_breaks(settings: EngagementSettings) -> Callable[[DataFrame], DataFram
     return transform
 
 
+def device_sharing(rows: DataFrame, settings: EngagementSettings) -> DataFrame:
+    """Per account, day and actor of `rows`: those who used a device `min_actors_per_device` actors used that day."""
+    crowded = (
+        rows.where(F.col("device_id").isNotNull() & (F.col("device_id") != ""))
+        .groupBy("run_date", "device_id")
+        .agg(F.countDistinct("actor_id").alias("_device_actors"))
+        .where(F.col("_device_actors") >= settings.min_actors_per_device)
+    )
+    return (
+        rows.join(crowded, ["run_date", "device_id"], "semi")
+        .select("account_id", "run_date", "actor_id")
+        .distinct()
+        .withColumn("shared_device", F.lit(True))
+    )
+
+
+def lockstep(rows: DataFrame, users: DataFrame, settings: EngagementSettings) -> DataFrame:
+    """Per account, day and actor of `rows`: the actors working in lockstep, with the partner accounts they share.
+
+    Two accounts of different subjects are partners on a day when at least `min_lockstep_actors` actors acted on both
+    within `lockstep_minutes` of each other, and those actors are at least `min_lockstep_share` of each account's
+    actors that day (CopyCatch, SynchroTrap: the same crowd, the same targets, the same hours).
+    """
+    spans = (
+        rows.groupBy("account_id", "run_date", "actor_id")
+        .agg(
+            F.min(F.col("event_ts").cast("long")).alias("first_s"),
+            F.max(F.col("event_ts").cast("long")).alias("last_s"),
+        )
+        .join(users.select("account_id", "subject_id"), "account_id", "left")
+    )
+    day_actors = spans.groupBy("account_id", "run_date").agg(F.count("*").alias("day_actors"))
+    a, b, slack = spans.alias("a"), spans.alias("b"), settings.lockstep_minutes * 60
+    together = a.join(
+        b,
+        (F.col("a.run_date") == F.col("b.run_date"))
+        & (F.col("a.actor_id") == F.col("b.actor_id"))
+        & (F.col("a.account_id") < F.col("b.account_id"))
+        & ~F.col("a.subject_id").eqNullSafe(F.col("b.subject_id"))
+        & (F.col("a.first_s") <= F.col("b.last_s") + slack)
+        & (F.col("b.first_s") <= F.col("a.last_s") + slack),
+    ).select(
+        F.col("a.run_date").alias("run_date"),
+        F.col("a.actor_id").alias("actor_id"),
+        F.col("a.account_id").alias("one"),
+        F.col("b.account_id").alias("other"),
+    )
+    share = F.lit(settings.min_lockstep_share)
+    pairs = (
+        together.groupBy("run_date", "one", "other")
+        .agg(F.count("*").alias("shared"))
+        .join(day_actors.toDF("one", "run_date", "one_actors"), ["one", "run_date"])
+        .join(day_actors.toDF("other", "run_date", "other_actors"), ["other", "run_date"])
+        .where(
+            (F.col("shared") >= settings.min_lockstep_actors)
+            & (F.col("shared") >= share * F.col("one_actors"))
+            & (F.col("shared") >= share * F.col("other_actors"))
+        )
+        .select("run_date", "one", "other")
+    )
+    kept = together.join(pairs, ["run_date", "one", "other"], "semi")
+    both_ways = kept.select("run_date", "actor_id", F.col("one").alias("account_id"), F.col("other").alias("partner"))
+    both_ways = both_ways.unionByName(
+        kept.select("run_date", "actor_id", F.col("other").alias("account_id"), F.col("one").alias("partner"))
+    )
+    return (
+        both_ways.groupBy("account_id", "run_date", "actor_id")
+        .agg(F.array_sort(F.collect_set("partner")).alias("lockstep_partners"))
+        .withColumn("lockstep", F.lit(True))
+    )
+
+
+def repeats(rows: DataFrame) -> DataFrame:
+    """Per account, day and actor of `rows`: the most times the actor did one action on one article that day."""
+    return (
+        rows.groupBy("account_id", "run_date", "actor_id", "content_id", "event_type")
+        .agg(F.sum("count").alias("_times"))
+        .groupBy("account_id", "run_date", "actor_id")
+        .agg(F.max("_times").alias("max_repeats"))
+    )
+
+
 def day_actors(users: DataFrame, activity: DataFrame, settings: EngagementSettings) -> Callable[[DataFrame], DataFrame]:
     """Per candidate account, day and actor (from the day's audience rows): events, devices, networks, signals.
 
     new: the actor's first read, like, share or comment anywhere came within `new_actor_days` up to the day;
     young: registered within `young_days`; shared_device: on the day, the actor used a device that at least
     `min_actors_per_device` actors used on the day's spiking accounts (a farm works many accounts from a few phones,
-    warmed up or not; a family shares one among a few); suspicious: new, young or shared_device.
+    warmed up or not; a family shares one among a few); lockstep: see `lockstep`; repeating: did one action on one
+    article at least `min_repeats` times; suspicious: any of them.
     """
 
     def transform(rows: DataFrame) -> DataFrame:
         is_read = F.col("event_type") == "read"
-        crowded = (
-            rows.where(F.col("device_id").isNotNull() & (F.col("device_id") != ""))
-            .groupBy("run_date", "device_id")
-            .agg(F.countDistinct("actor_id").alias("_device_actors"))
-            .where(F.col("_device_actors") >= settings.min_actors_per_device)
-        )
-        sharing = (
-            rows.join(crowded, ["run_date", "device_id"], "semi")
-            .select("account_id", "run_date", "actor_id")
-            .distinct()
-            .withColumn("shared_device", F.lit(True))
-        )
         per_actor = rows.groupBy("account_id", "run_date", "actor_id").agg(
             F.sum("count").alias("actor_events"),
             F.sum(F.when(is_read, F.col("count")).otherwise(0)).alias("actor_reads"),
@@ -173,14 +246,22 @@ def day_actors(users: DataFrame, activity: DataFrame, settings: EngagementSettin
         first_active = activity.select(F.col("user_id").alias("actor_id"), "first_active_on")
         new = F.col("first_active_on") > F.date_sub("run_date", settings.new_actor_days)
         young = F.col("actor_since") >= F.to_timestamp(F.date_sub("run_date", settings.young_days - 1))
+        key = ["account_id", "run_date", "actor_id"]
         return (
             per_actor.join(registered, "actor_id", "left")
             .join(first_active, "actor_id", "left")
             .withColumn("new", F.coalesce(new, F.lit(True)))
             .withColumn("young", F.coalesce(young, F.lit(False)))
-            .join(sharing, ["account_id", "run_date", "actor_id"], "left")
+            .join(device_sharing(rows, settings), key, "left")
             .withColumn("shared_device", F.coalesce(F.col("shared_device"), F.lit(False)))
-            .withColumn("suspicious", F.col("new") | F.col("young") | F.col("shared_device"))
+            .join(lockstep(rows, users, settings), key, "left")
+            .withColumn("lockstep", F.coalesce(F.col("lockstep"), F.lit(False)))
+            .join(repeats(rows), key)
+            .withColumn("repeating", F.col("max_repeats") >= settings.min_repeats)
+            .withColumn(
+                "suspicious",
+                F.col("new") | F.col("young") | F.col("shared_device") | F.col("lockstep") | F.col("repeating"),
+            )
         )
 
     return transform
@@ -206,6 +287,15 @@ def engagement_findings(spikes: DataFrame, settings: EngagementSettings) -> Call
             F.sum(F.col("new").cast("int")).alias("new_actors"),
             F.sum(F.col("young").cast("int")).alias("young_actors"),
             F.sum(F.col("shared_device").cast("int")).alias("shared_device_actors"),
+            F.sum(F.col("lockstep").cast("int")).alias("lockstep_actors"),
+            F.slice(
+                F.array_sort(F.array_distinct(F.flatten(F.collect_list("lockstep_partners")))),
+                1,
+                20,
+            ).alias("lockstep_partners"),
+            F.sum(F.col("repeating").cast("int")).alias("repeating_actors"),
+            F.sum(F.when(F.col("repeating"), F.col("actor_events")).otherwise(0)).alias("repeating_events"),
+            F.max("max_repeats").alias("max_repeats"),
             F.sum("actor_reactions").alias("reactions"),
             F.sum(F.when(F.col("actor_reads") == 0, F.col("actor_reactions")).otherwise(0)).alias("unread_reactions"),
             F.size(F.array_distinct(F.flatten(F.collect_list(F.when(suspicious, F.col("devices")))))).alias(
@@ -228,8 +318,16 @@ def engagement_findings(spikes: DataFrame, settings: EngagementSettings) -> Call
             & (F.col("unread_reactions") >= F.lit(settings.min_unread_share) * F.col("reactions"))
             & (F.col("reactions") > 0)
         )
+        pumped = (F.col("repeating_actors") >= settings.min_repeating_actors) & (
+            F.col("repeating_events") >= settings.min_suspicious_share_of_excess * excess
+        )
         signals = F.filter(
-            F.array(F.when(bought_actors, F.lit("actors")), F.when(unread, F.lit("ratios"))), lambda s: s.isNotNull()
+            F.array(
+                F.when(bought_actors, F.lit("actors")),
+                F.when(unread, F.lit("ratios")),
+                F.when(pumped, F.lit("repeats")),
+            ),
+            lambda s: s.isNotNull(),
         )
         return (
             quality.join(spikes, ["account_id", "run_date"])
@@ -285,6 +383,11 @@ def engagement_evidence(settings: EngagementSettings) -> Callable[[DataFrame], D
                     "new_actors",
                     "young_actors",
                     "shared_device_actors",
+                    "lockstep_actors",
+                    "lockstep_partners",
+                    "repeating_actors",
+                    "repeating_events",
+                    "max_repeats",
                     "suspicious_devices",
                     "suspicious_networks",
                     "sample_actor_ids",
@@ -324,6 +427,8 @@ def judge_engagement(
         )
         .withColumnRenamed("event_date", "run_date")
         .join(spikes.select("account_id", "run_date"), ["account_id", "run_date"], "semi")
+        # The spiking days' rows only, read four times below (actors, devices, lockstep, repeats): computed once.
+        .localCheckpoint()
     )
     judged = rows.transform(day_actors(users, activity, settings)).transform(engagement_findings(spikes, settings))
     subjects = users.select("account_id", "subject_id")
@@ -348,13 +453,27 @@ def find(inputs: RunInputs) -> Detection:
     return Detection(found.where(F.col("run_date").isin(*inputs.judged)))
 
 
+def _who(evidence: dict[str, Any]) -> str:
+    """The suspicious actors' kinds, those present: "150 new, 20 in lockstep with pa_1, pa_2"."""
+    partners = ", ".join(evidence.get("lockstep_partners") or [])
+    kinds = (
+        ("new_actors", "new"),
+        ("young_actors", "young"),
+        ("shared_device_actors", "sharing devices"),
+        ("lockstep_actors", f"in lockstep with {partners}"),
+        ("repeating_actors", f"repeating one action up to {evidence.get('max_repeats')} times"),
+    )
+    return ", ".join(f"{evidence[key]} {said}" for key, said in kinds if evidence.get(key))
+
+
 def sentence(evidence: dict[str, Any]) -> str:
     """What a fake_engagement finding shows, in one sentence."""
     baseline = evidence.get("baseline", {})
+    who = _who(evidence)
     said = (
         f"{evidence.get('observed_events')} reads, likes, shares and comments against an expected "
         f"{baseline.get('expected_events')} (z {evidence.get('z')}); {evidence.get('suspicious_events')} of them "
-        f"from {evidence.get('suspicious_actors')} new, young or device-sharing actors"
+        f"from {evidence.get('suspicious_actors')} suspicious actors" + (f" ({who})" if who else "")
     )
     if "ratios" not in (evidence.get("signals") or []):
         return said

@@ -15,8 +15,8 @@ from accountwatch.schemas.findings import DETECTORS, SEVERITIES
 from accountwatch.schemas.landing import SUBJECT_TYPES
 
 # The digest evidence bundles record for the built-in defaults: a change to it must be deliberate (it changed with
-# fake_engagement/2: actors sharing a device with 10 or more others that day are suspicious).
-DEFAULTS_DIGEST = "27ef5f4d293631693ffad3471c729b7e28b209a018aad087857eca454bf4522f"
+# fake_engagement/3: actors in lockstep across unrelated accounts, or repeating one action, are suspicious).
+DEFAULTS_DIGEST = "56706a323b7538e939aef1177c786a9a0804319de72c9c9d911422b200446da0"
 
 
 def schema_keys(kind: Any = ConfigFile, prefix: str = "") -> set[str]:

@@ -93,7 +93,7 @@ def test_established_actors_working_from_a_few_shared_phones_are_flagged_and_a_f
     evidence = json.loads(found["bought"]["evidence"])
     assert (evidence["suspicious_actors"], evidence["shared_device_actors"], evidence["new_actors"]) == (150, 150, 0)
     assert evidence["suspicious_devices"] == 5
-    assert "150 new, young or device-sharing actors" in sentence(evidence)
+    assert "from 150 suspicious actors (150 sharing devices)" in sentence(evidence)
 
 
 def test_nine_actors_on_one_phone_stay_below_the_device_threshold(spark):
@@ -136,8 +136,13 @@ def events_of(account: str, actions: list[tuple[str, str]]) -> list[tuple]:
 
 
 def judge_actions(spark, accounts: dict[str, list[tuple[str, str]]], established: list[str]):
-    """Accounts read 30 times and liked once a day before D; on D the given actions of established actors."""
+    """Accounts read 30 times and liked once a day before D; on D the given actions of established actors.
+
+    Each account's actors are its own (named after it): one crowd on accounts of different subjects is a lockstep.
+    """
     daily, events = [], []
+    established = [f"{account}:{user}" for account in accounts for user in established]
+    accounts = {account: [(f"{account}:{actor}", kind) for actor, kind in acts] for account, acts in accounts.items()}
     for account, actions in accounts.items():
         for offset in range(1, 29):
             day = D - timedelta(days=offset)
@@ -219,3 +224,102 @@ def _judged_with_own_ratio(spark, actions, established):
         SETTINGS,
     )
     return {row["account_id"]: row for row in found.collect()}
+
+
+def event(account: str, actor: str, hour: int = 14, kind: str = "read", times: int = 1) -> tuple:
+    """`times` of one action by `actor` on the account's article on D at `hour`, from the actor's own phone."""
+    stamp = datetime(2026, 5, 20, hour)
+    return (
+        f"{account}-{actor}-{kind}-{hour}",
+        account,
+        actor,
+        kind,
+        stamp,
+        times,
+        D,
+        D,
+        "f",
+        1,
+        f"{account}-art",
+        None,
+        actor,
+    )
+
+
+def judge_events(spark, events: list[tuple], subjects: dict[str, str]):
+    """Accounts read 30 times a day before D by established readers; on D `events`, every actor established."""
+    daily = []
+    for account in subjects:
+        for offset in range(1, 29):
+            day = D - timedelta(days=offset)
+            daily.append((account, day, day, 1, 1, None, None, 30, 0, 0, 0, 0, 0))
+        reads_on_d = sum(row[5] for row in events if row[1] == account)
+        daily.append((account, D, D, 1, 1, None, None, reads_on_d, 0, 0, 0, 0, 0))
+    actors = sorted({row[2] for row in events})
+    found = judge_engagement(
+        spark.createDataFrame(daily, ACCOUNT_DAILY),
+        spark.createDataFrame(events, ENGAGEMENT),
+        spark.createDataFrame(
+            [(actor, LONG_AGO, None) for actor in actors] + [(a, LONG_AGO, s) for a, s in subjects.items()], USERS
+        ),
+        spark.createDataFrame([(actor, date(2025, 6, 1)) for actor in actors], ACTIVITY),
+        D,
+        D,
+        SETTINGS,
+    )
+    return {row["account_id"]: row for row in found.collect()}
+
+
+def crowd(name: str, size: int) -> list[str]:
+    return [f"{name}{i}" for i in range(size)]
+
+
+def test_one_crowd_working_accounts_of_different_subjects_within_the_hour_is_in_lockstep(spark):
+    # Established actors on their own phones (not new, not young, no shared device): only the lockstep gives them
+    # away. A farm reads two buyers within the hour; another crowd reads two buyers six hours apart; two accounts of
+    # one subject share their readers; a news day lifts two outlets with different readers each; a popular outlet's
+    # large audience includes most of a small outlet's (a small share of its own).
+    events = []
+    for account in ("buyer_a", "buyer_b", "late_a", "late_b", "group_a", "group_b", "news_1", "news_2", "big", "small"):
+        events += [event(account, actor) for actor in crowd(f"{account}_reg", 30)]
+    events += [
+        event(account, actor, hour)
+        for account, hour in (("buyer_a", 14), ("buyer_b", 15))
+        for actor in crowd("farm", 150)
+    ]
+    events += [
+        event(account, actor, hour) for account, hour in (("late_a", 8), ("late_b", 14)) for actor in crowd("late", 150)
+    ]
+    events += [event(account, actor) for account in ("group_a", "group_b") for actor in crowd("fans", 150)]
+    events += [event("news_1", actor) for actor in crowd("one", 150)] + [event("news_2", a) for a in crowd("two", 150)]
+    events += [event("big", actor) for actor in crowd("many", 400)] + [event("small", a) for a in crowd("many", 80)]
+    subjects = {account: f"s_{account}" for account in ("buyer_a", "buyer_b", "late_a", "late_b", "news_1", "news_2")}
+    subjects |= {"group_a": "s_group", "group_b": "s_group", "big": "s_big", "small": "s_small"}
+    found = judge_events(spark, events, subjects)
+    assert sorted(found) == ["buyer_a", "buyer_b"]
+    evidence = json.loads(found["buyer_a"]["evidence"])
+    assert (evidence["signals"], evidence["lockstep_actors"], evidence["lockstep_partners"]) == (
+        ["actors"],
+        150,
+        ["buyer_b"],
+    )
+    assert (evidence["new_actors"], evidence["shared_device_actors"], evidence["repeating_actors"]) == (0, 0, 0)
+    assert "from 150 suspicious actors (150 in lockstep with buyer_b)" in sentence(evidence)
+
+
+def test_a_few_actors_repeating_one_read_pump_the_count_and_readers_coming_back_twice_do_not(spark):
+    regulars = {account: crowd(f"{account}_reg", 30) for account in ("pumped", "too_few", "rereaders")}
+    events = [event(account, actor) for account, actors in regulars.items() for actor in actors]
+    # Five bots reload the article 40 times each (200 reads against an expected 30).
+    events += [event("pumped", bot, times=40) for bot in crowd("bot", 5)]
+    # Four bots: under `min_repeating_actors`, and too few actors for the crowd signal.
+    events += [event("too_few", bot, times=50) for bot in crowd("few", 4)]
+    # 150 readers open the article twice: organic.
+    events += [event("rereaders", reader, hour, times=1) for reader in crowd("back", 150) for hour in (9, 21)]
+    found = judge_events(spark, events, {account: f"s_{account}" for account in regulars})
+    assert sorted(found) == ["pumped"]
+    evidence = json.loads(found["pumped"]["evidence"])
+    assert evidence["signals"] == ["repeats"]
+    assert (evidence["repeating_actors"], evidence["repeating_events"], evidence["max_repeats"]) == (5, 200, 40)
+    assert (evidence["suspicious_actors"], evidence["lockstep_actors"]) == (5, 0)
+    assert "from 5 suspicious actors (5 repeating one action up to 40 times)" in sentence(evidence)
