@@ -15,7 +15,13 @@ first days), about a quarter of whom read each account every day. Then:
   the account had none): planted;
 - `warmed`: a sixth account read by the same pool; a farm of aged accounts warms up on it a month before, each
   reading one article (15 a day over 10 days, too few to make a candidate day), so none of them is new or young
-  on the day it reads and likes one article, from five phones: only the shared phones show it: planted.
+  on the day it reads and likes one article, from five phones: only the shared phones show it: planted;
+- `lockstep_a`, `lockstep_b`: two accounts of different subjects read by the same pool; a farm of aged accounts,
+  warmed up a month before, each on its own phone and /24, reads one article of each within the same hour: only
+  the lockstep shows it: both planted;
+- `pumped`: an account read by the same pool; six aged bots, warmed up a month before, reload its article 40
+  times each in one day (four rows counting ten reads): too few actors for a crowd, only the repeats show it:
+  planted.
 """
 
 from __future__ import annotations
@@ -105,6 +111,9 @@ def plant_engagement(rng: np.random.Generator, landing: Path, start: date, days:
         surge = {
             case: start + timedelta(days=int(rng.integers(first_day, max(first_day + 1, days - 8)))) for case in names
         }
+        if surge["campus"] == surge["viral"]:
+            # The same readers surging on two accounts within the hour would be a lockstep, not two organic days.
+            surge["campus"] += timedelta(days=1)
         day = start
         while day <= end:
             for serial, account in enumerate(names.values()):
@@ -136,6 +145,8 @@ def plant_engagement(rng: np.random.Generator, landing: Path, start: date, days:
         look_alikes.update({(viral, surge["viral"]), (campus, surge["campus"])})
         planted.add(_liked_without_reading(files, start, end, copy, readers, start + timedelta(days=first_day + 5)))
         planted.add(_warmed_farm(files, start, end, copy, readers, start + timedelta(days=first_day + 10)))
+        planted.update(_lockstep_farm(files, start, end, copy, readers, start + timedelta(days=first_day + 15)))
+        planted.add(_pumped(files, start, end, copy, readers, start + timedelta(days=first_day + 20)))
     files.write(landing, FILE_NAME)
     return EngagementCases(frozenset(planted), frozenset(look_alikes), tuple(drips))
 
@@ -203,3 +214,64 @@ def _warmed_farm(
                 files.audience(account, actor, day, "like", article, ip, phone)
         day += timedelta(days=1)
     return account, bought_on
+
+
+def _established(files: OverlayFiles, account: str, article: str, actors: list[str], on: date) -> None:
+    """`actors` (aged users) each read `article` of `account` once, over the `WARM_UP_DAYS` from `on`."""
+    for index, actor in enumerate(actors):
+        day = on + timedelta(days=index % WARM_UP_DAYS)
+        files.audience(account, actor, day, "read", article, f"10.244.{index}.1", f"w-phone-{actor}")
+
+
+def _lockstep_farm(
+    files: OverlayFiles, start: date, end: date, copy: int, readers: list[str], bought_on: date
+) -> list[tuple[str, date]]:
+    """Two buyers of different subjects read daily by `readers`; on `bought_on` one farm reads both within the hour.
+
+    The farm's aged accounts warmed up a month before, each on its own phone and /24: nobody is new, young or
+    sharing a device; only acting together on unrelated accounts shows them.
+    """
+    buyers = [f"pa_eng_{copy:03d}_lockstep_{side}" for side in ("a", "b")]
+    bought_on = min(bought_on, end)
+    farm = [f"u_eng_{copy:03d}_k{index:04d}" for index in range(FARM)]
+    for index, actor in enumerate(farm):
+        _user(files, start, actor, 1000 * copy + 650 + index)
+    for serial, buyer in enumerate(buyers):
+        _public(files, start, buyer, 910 + 10 * serial + copy)
+    day = start
+    while day <= end:
+        for serial, buyer in enumerate(buyers):
+            article = _published_and_read(files, buyer, day, (day - start).days + 1 + serial, readers, "10.159.11.20")
+            if day == bought_on - timedelta(days=WARM_UP_BEFORE) and serial == 0:
+                _established(files, buyer, article, farm, day)
+            for index, actor in enumerate(farm if day == bought_on else []):
+                files.audience(buyer, actor, day, "read", article, f"10.243.{index}.7", f"k-phone-{actor}", hour=15)
+        day += timedelta(days=1)
+    return [(buyer, bought_on) for buyer in buyers]
+
+
+PUMP_BOTS = 6
+PUMP_READS = 10
+
+
+def _pumped(
+    files: OverlayFiles, start: date, end: date, copy: int, readers: list[str], pumped_on: date
+) -> tuple[str, date]:
+    """An account read daily by `readers`; on `pumped_on` six aged bots reload its article, 40 reads each."""
+    account = f"pa_eng_{copy:03d}_pumped"
+    _public(files, start, account, 930 + copy)
+    pumped_on = min(pumped_on, end)
+    bots = [f"u_eng_{copy:03d}_b{index:04d}" for index in range(PUMP_BOTS)]
+    for index, bot in enumerate(bots):
+        _user(files, start, bot, 1000 * copy + 800 + index)
+    day = start
+    while day <= end:
+        article = _published_and_read(files, account, day, (day - start).days + 3, readers, "10.159.12.20")
+        if day == pumped_on - timedelta(days=WARM_UP_BEFORE):
+            _established(files, account, article, bots, day)
+        for index, bot in enumerate(bots if day == pumped_on else []):
+            for hour in (9, 12, 15, 18):
+                ip, phone = f"10.245.{index}.9", f"b-phone-{bot}"
+                files.audience(account, bot, day, "read", article, ip, phone, hour=hour, count=PUMP_READS)
+        day += timedelta(days=1)
+    return account, pumped_on

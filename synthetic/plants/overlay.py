@@ -63,10 +63,30 @@ class OverlayFiles:
         self.add("accounts", day, [values[column] for column in ACCOUNTS.columns])
 
     def audience(
-        self, account: str, actor: str, day: date, event_type: str, content_id: str, ip: str, device: str
+        self,
+        account: str,
+        actor: str,
+        day: date,
+        event_type: str,
+        content_id: str,
+        ip: str,
+        device: str,
+        hour: int | None = None,
+        count: int = 1,
     ) -> None:
-        """One read, like, share or comment by `actor` on an article of `account` that day."""
+        """`count` reads, likes, shares or comments by `actor` on an article of `account` that day (within `hour`)."""
         self.events += 1
-        stamp = f"{day.isoformat()} {12 + self.events % 10:02d}:{self.events % 60:02d}:{self.events % 47:02d}"
-        row = [f"{self.prefix}-{self.events:07d}", account, actor, event_type, stamp, "1", content_id, ip, device]
+        hour = 12 + self.events % 10 if hour is None else hour
+        stamp = f"{day.isoformat()} {hour:02d}:{self.events % 60:02d}:{self.events % 47:02d}"
+        row = [
+            f"{self.prefix}-{self.events:07d}",
+            account,
+            actor,
+            event_type,
+            stamp,
+            str(count),
+            content_id,
+            ip,
+            device,
+        ]
         self.add("engagement", day, row)
