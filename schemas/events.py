@@ -115,5 +115,8 @@ ACCOUNT_DAILY = StructType(
         StructField("comments", LongType(), False),
         StructField("follows", LongType(), False),
         StructField("unfollows", LongType(), False),
+        # The largest audience (reads, likes, shares, comments) of one article among the rows; null when no audience
+        # row names its article (files written before `content_id`).
+        StructField("top_article_events", LongType(), True),
     ]
 )

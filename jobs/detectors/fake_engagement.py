@@ -58,6 +58,7 @@ def audience_days(start: date, end: date, min_events: int) -> Callable[[DataFram
                 F.sum("likes").alias("likes"),
                 F.sum("shares").alias("shares"),
                 F.sum("comments").alias("comments"),
+                F.max("top_article_events").alias("top_article"),
             )
             .where(F.col("events") >= min_events)
         )
@@ -65,10 +66,19 @@ def audience_days(start: date, end: date, min_events: int) -> Callable[[DataFram
     return transform
 
 
+def _robust(observed: str, expected: str, mad: str) -> tuple[Column, Column]:
+    """The scale (1.4826 MAD, at least the Poisson sqrt and 1) and the robust z of `observed` against `expected`."""
+    scale = F.greatest(F.lit(MAD_TO_SIGMA) * F.col(mad), F.sqrt(F.col(expected)), F.lit(1.0))
+    return scale, (F.col(observed) - F.col(expected)) / scale
+
+
+# Long: one grid of baseline days, its sums per kind, then the two robust baselines (the day's, the top article's).
 def audience_baselines(daily: DataFrame, baseline_days: int) -> Callable[[DataFrame], DataFrame]:
     """Add each candidate day's baseline over the `baseline_days` before it, as delivered by then: median, MAD, z.
 
-    Days without events count as zero.
+    Two baselines: the account's day (`expected_events`, `z`) and its top article's day (`expected_top`,
+    `article_z`: the day's largest audience of one article against the days' largest before; an article bought
+    inside a big account's steady day shows there first). Days without events count as zero.
     """
 
     def transform(candidates: DataFrame) -> DataFrame:
@@ -82,6 +92,7 @@ def audience_baselines(daily: DataFrame, baseline_days: int) -> Callable[[DataFr
             F.col("event_date").alias("_day"),
             F.col("ingest_date").alias("_ingest"),
             _audience().alias("_events"),
+            F.col("top_article_events").alias("_top"),
             *[F.col(kind).alias(f"_{kind}") for kind in KINDS],
         )
         as_of = (
@@ -94,25 +105,34 @@ def audience_baselines(daily: DataFrame, baseline_days: int) -> Callable[[DataFr
             .groupBy("account_id", "run_date", "day")
             .agg(
                 F.coalesce(F.sum("_events"), F.lit(0)).alias("day_events"),
+                F.coalesce(F.max("_top"), F.lit(0)).alias("day_top"),
                 *[F.coalesce(F.sum(f"_{kind}"), F.lit(0)).alias(f"day_{kind}") for kind in KINDS],
             )
         )
         medians = per_day.groupBy("account_id", "run_date").agg(
             F.median("day_events").alias("expected_events"),
+            F.median("day_top").alias("expected_top"),
             *[F.sum(f"day_{kind}").alias(f"baseline_{kind}") for kind in KINDS],
         )
         spread = (
             per_day.join(medians, ["account_id", "run_date"])
             .groupBy("account_id", "run_date")
-            .agg(F.median(F.abs(F.col("day_events") - F.col("expected_events"))).alias("mad_events"))
+            .agg(
+                F.median(F.abs(F.col("day_events") - F.col("expected_events"))).alias("mad_events"),
+                F.median(F.abs(F.col("day_top") - F.col("expected_top"))).alias("mad_top"),
+            )
         )
-        scale = F.greatest(F.lit(MAD_TO_SIGMA) * F.col("mad_events"), F.sqrt(F.col("expected_events")), F.lit(1.0))
+        scale, z = _robust("events", "expected_events", "mad_events")
+        top_scale, top_z = _robust("top_article", "expected_top", "mad_top")
         return (
             candidates.join(medians, ["account_id", "run_date"])
             .join(spread, ["account_id", "run_date"])
             .withColumn("expected_events", F.col("expected_events").cast("double"))
+            .withColumn("expected_top", F.col("expected_top").cast("double"))
             .withColumn("baseline_scale", scale)
-            .withColumn("z", (F.col("events") - F.col("expected_events")) / F.col("baseline_scale"))
+            .withColumn("z", z)
+            .withColumn("top_scale", top_scale)
+            .withColumn("article_z", top_z)
         )
 
     return transform
@@ -309,7 +329,7 @@ def engagement_findings(spikes: DataFrame, settings: EngagementSettings) -> Call
             ).alias("sample_actor_ids"),
             F.slice(F.array_sort(F.array_distinct(F.flatten(F.collect_list("contents")))), 1, 20).alias("content_ids"),
         )
-        excess = F.col("events") - F.col("expected_events")
+        excess = F.col("excess")
         bought_actors = (F.col("suspicious_actors") >= settings.min_suspicious_actors) & (
             F.col("suspicious_events") >= settings.min_suspicious_share_of_excess * excess
         )
@@ -330,10 +350,7 @@ def engagement_findings(spikes: DataFrame, settings: EngagementSettings) -> Call
             lambda s: s.isNotNull(),
         )
         return (
-            quality.join(spikes, ["account_id", "run_date"])
-            .withColumn("signals", signals)
-            .where(F.size("signals") > 0)
-            .withColumn("excess", excess)
+            quality.join(spikes, ["account_id", "run_date"]).withColumn("signals", signals).where(F.size("signals") > 0)
         )
 
     return transform
@@ -353,7 +370,7 @@ def engagement_evidence(settings: EngagementSettings) -> Callable[[DataFrame], D
             "account_id",
             "subject_id",
             severity.alias("severity"),
-            F.round("z", 2).cast("double").alias("score"),
+            F.round(F.greatest("z", "article_z"), 2).cast("double").alias("score"),
             F.to_json(
                 F.struct(
                     F.col("events").alias("observed_events"),
@@ -368,6 +385,7 @@ def engagement_evidence(settings: EngagementSettings) -> Callable[[DataFrame], D
                         *[F.round(f"baseline_{kind}_per_read", 3).alias(f"{kind}_per_read") for kind in REACTIONS],
                     ).alias("baseline_ratios"),
                     "signals",
+                    "spike",
                     "reactions",
                     "unread_reactions",
                     F.struct(
@@ -376,6 +394,12 @@ def engagement_evidence(settings: EngagementSettings) -> Callable[[DataFrame], D
                         F.lit(settings.baseline_days).alias("days"),
                     ).alias("baseline"),
                     F.round("z", 2).alias("z"),
+                    F.struct(
+                        F.col("top_article").alias("observed_events"),
+                        F.col("expected_top").alias("expected_events"),
+                        F.round("top_scale", 2).alias("scale"),
+                        F.round("article_z", 2).alias("z"),
+                    ).alias("top_article"),
                     "actors",
                     "suspicious_actors",
                     "suspicious_events",
@@ -400,6 +424,29 @@ def engagement_evidence(settings: EngagementSettings) -> Callable[[DataFrame], D
     return transform
 
 
+def on_spiking_article(spikes: DataFrame) -> Callable[[DataFrame], DataFrame]:
+    """Keep of a day whose spike is its top article's only that article's rows; an account's spiking day whole.
+
+    The article is the one with the largest audience among the rows (ties: the greatest id), as `top_article` was.
+    """
+
+    def transform(rows: DataFrame) -> DataFrame:
+        keys = ["account_id", "run_date"]
+        article_days = spikes.where(F.col("spike") == "article").select(*keys)
+        top = (
+            rows.where(F.col("content_id").isNotNull())
+            .join(article_days, keys, "semi")
+            .groupBy(*keys, "content_id")
+            .agg(F.sum("count").alias("_events"))
+            .groupBy(*keys)
+            .agg(F.max(F.struct("_events", "content_id"))["content_id"].alias("_top_content"))
+        )
+        kept = F.col("_top_content").isNull() | (F.col("content_id") == F.col("_top_content"))
+        return rows.join(top, keys, "left").where(kept).drop("_top_content")
+
+    return transform
+
+
 def judge_engagement(
     daily: DataFrame,
     engagement: DataFrame,
@@ -413,7 +460,14 @@ def judge_engagement(
     spikes = (
         daily.transform(audience_days(start, end, settings.min_events))
         .transform(audience_baselines(daily, settings.baseline_days))
-        .where(F.col("z") >= settings.min_z)
+        .where((F.col("z") >= settings.min_z) | (F.col("article_z") >= settings.min_z))
+        .withColumn("spike", F.when(F.col("z") >= settings.min_z, "account").otherwise("article"))
+        .withColumn(
+            "excess",
+            F.when(F.col("spike") == "account", F.col("events") - F.col("expected_events")).otherwise(
+                F.col("top_article") - F.col("expected_top")
+            ),
+        )
         .transform(ratio_breaks(settings))
         # Few rows, read twice below (the day's actors, then the findings): computed once.
         .localCheckpoint()
@@ -427,6 +481,7 @@ def judge_engagement(
         )
         .withColumnRenamed("event_date", "run_date")
         .join(spikes.select("account_id", "run_date"), ["account_id", "run_date"], "semi")
+        .transform(on_spiking_article(spikes))
         # The spiking days' rows only, read four times below (actors, devices, lockstep, repeats): computed once.
         .localCheckpoint()
     )
@@ -470,10 +525,17 @@ def sentence(evidence: dict[str, Any]) -> str:
     """What a fake_engagement finding shows, in one sentence."""
     baseline = evidence.get("baseline", {})
     who = _who(evidence)
+    top = evidence.get("top_article") or {}
+    spiked = (
+        f"one article drew {top.get('observed_events')} reads, likes, shares and comments against an expected "
+        f"{top.get('expected_events')} for the account's top article of a day (z {top.get('z')})"
+        if evidence.get("spike") == "article"
+        else f"{evidence.get('observed_events')} reads, likes, shares and comments against an expected "
+        f"{baseline.get('expected_events')} (z {evidence.get('z')})"
+    )
     said = (
-        f"{evidence.get('observed_events')} reads, likes, shares and comments against an expected "
-        f"{baseline.get('expected_events')} (z {evidence.get('z')}); {evidence.get('suspicious_events')} of them "
-        f"from {evidence.get('suspicious_actors')} suspicious actors" + (f" ({who})" if who else "")
+        f"{spiked}; {evidence.get('suspicious_events')} of them from {evidence.get('suspicious_actors')} "
+        "suspicious actors" + (f" ({who})" if who else "")
     )
     if "ratios" not in (evidence.get("signals") or []):
         return said

@@ -306,7 +306,7 @@ def latest_account_rows(changes: DataFrame) -> DataFrame:
 
 
 def daily_account_counts(subscriptions: DataFrame, engagement: DataFrame) -> DataFrame:
-    """Per account, event day and delivering folder day: operator use and audience counts."""
+    """Per account, event day and delivering folder day: operator use, audience counts and the top article's."""
 
     def count_of(event_type: str) -> Column:
         return F.sum(F.when(F.col("event_type") == event_type, F.col("count")).otherwise(0))
@@ -325,12 +325,24 @@ def daily_account_counts(subscriptions: DataFrame, engagement: DataFrame) -> Dat
         count_of("share").alias("shares"),
         count_of("comment").alias("comments"),
     )
+    top_article = (
+        engagement.where(F.col("event_type").isin(*AUDIENCE_EVENT_TYPES) & F.col("content_id").isNotNull())
+        .groupBy(*keys, "content_id")
+        .agg(F.sum("count").alias("article_events"))
+        .groupBy(*keys)
+        .agg(F.max("article_events").alias("top_article_events"))
+    )
     follow_daily = subscriptions.groupBy(*keys).agg(
         F.sum(F.when(F.col("action") == "follow", 1).otherwise(0)).cast("long").alias("follows"),
         F.sum(F.when(F.col("action") == "unfollow", 1).otherwise(0)).cast("long").alias("unfollows"),
     )
     counts = ["logins", "publishes", "reads", "likes", "shares", "comments", "follows", "unfollows"]
-    return engagement_daily.join(follow_daily, keys, "full").fillna(0, subset=counts)
+    return (
+        engagement_daily.join(top_article, keys, "left")
+        .join(follow_daily, keys, "full")
+        .fillna(0, subset=counts)
+        .select(*TABLES["account_daily"].schema.fieldNames())
+    )
 
 
 def latest_use(engagement: DataFrame) -> DataFrame:

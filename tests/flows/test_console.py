@@ -273,7 +273,7 @@ def test_engagement_and_transfer_findings_are_drawn_with_their_own_charts(lake, 
     write(
         "account_daily",
         [
-            ("pa_e", each, each, 0, 0, None, None, 320 if each == day else 20, 0, 0, 0, 0, 0)
+            ("pa_e", each, each, 0, 0, None, None, 320 if each == day else 20, 0, 0, 0, 0, 0, None)
             for each in (day - timedelta(days=offset) for offset in range(29))
         ],
     )

@@ -18,8 +18,8 @@ def daily_rows(account: str, reads_per_day: int, day_reads: int) -> list[tuple]:
     rows = []
     for offset in range(1, 29):
         day = D - timedelta(days=offset)
-        rows.append((account, day, day, 1, 1, None, None, reads_per_day, 0, 0, 0, 0, 0))
-    rows.append((account, D, D, 1, 1, None, None, day_reads, 0, 0, 0, 0, 0))
+        rows.append((account, day, day, 1, 1, None, None, reads_per_day, 0, 0, 0, 0, 0, None))
+    rows.append((account, D, D, 1, 1, None, None, day_reads, 0, 0, 0, 0, 0, None))
     return rows
 
 
@@ -146,9 +146,9 @@ def judge_actions(spark, accounts: dict[str, list[tuple[str, str]]], established
     for account, actions in accounts.items():
         for offset in range(1, 29):
             day = D - timedelta(days=offset)
-            daily.append((account, day, day, 1, 1, None, None, 30, 1, 0, 0, 0, 0))
+            daily.append((account, day, day, 1, 1, None, None, 30, 1, 0, 0, 0, 0, None))
         count = {kind: sum(1 for _, event in actions if event == kind) for kind in ("read", "like", "share")}
-        daily.append((account, D, D, 1, 1, None, None, count["read"], count["like"], count["share"], 0, 0, 0))
+        daily.append((account, D, D, 1, 1, None, None, count["read"], count["like"], count["share"], 0, 0, 0, None))
         events += events_of(account, actions)
     found = judge_engagement(
         spark.createDataFrame(daily, ACCOUNT_DAILY),
@@ -206,12 +206,27 @@ def test_a_ratio_break_needs_enough_reactions_and_a_ratio_far_from_the_accounts_
 def _judged_with_own_ratio(spark, actions, established):
     """`actions` on D of an account whose every read brought a like over the baseline days."""
     daily = [
-        ("liked_anyway", D - timedelta(days=offset), D - timedelta(days=offset), 1, 1, None, None, 30, 30, 0, 0, 0, 0)
+        (
+            "liked_anyway",
+            D - timedelta(days=offset),
+            D - timedelta(days=offset),
+            1,
+            1,
+            None,
+            None,
+            30,
+            30,
+            0,
+            0,
+            0,
+            0,
+            None,
+        )
         for offset in range(1, 29)
     ]
     reads_on_d = sum(1 for _, kind in actions if kind == "read")
     likes_on_d = sum(1 for _, kind in actions if kind == "like")
-    daily.append(("liked_anyway", D, D, 1, 1, None, None, reads_on_d, likes_on_d, 0, 0, 0, 0))
+    daily.append(("liked_anyway", D, D, 1, 1, None, None, reads_on_d, likes_on_d, 0, 0, 0, 0, None))
     found = judge_engagement(
         spark.createDataFrame(daily, ACCOUNT_DAILY),
         spark.createDataFrame(events_of("liked_anyway", actions), ENGAGEMENT),
@@ -252,9 +267,9 @@ def judge_events(spark, events: list[tuple], subjects: dict[str, str]):
     for account in subjects:
         for offset in range(1, 29):
             day = D - timedelta(days=offset)
-            daily.append((account, day, day, 1, 1, None, None, 30, 0, 0, 0, 0, 0))
+            daily.append((account, day, day, 1, 1, None, None, 30, 0, 0, 0, 0, 0, None))
         reads_on_d = sum(row[5] for row in events if row[1] == account)
-        daily.append((account, D, D, 1, 1, None, None, reads_on_d, 0, 0, 0, 0, 0))
+        daily.append((account, D, D, 1, 1, None, None, reads_on_d, 0, 0, 0, 0, 0, None))
     actors = sorted({row[2] for row in events})
     found = judge_engagement(
         spark.createDataFrame(daily, ACCOUNT_DAILY),
@@ -323,3 +338,68 @@ def test_a_few_actors_repeating_one_read_pump_the_count_and_readers_coming_back_
     assert (evidence["repeating_actors"], evidence["repeating_events"], evidence["max_repeats"]) == (5, 200, 40)
     assert (evidence["suspicious_actors"], evidence["lockstep_actors"]) == (5, 0)
     assert "from 5 suspicious actors (5 repeating one action up to 40 times)" in sentence(evidence)
+
+
+def article_reads(account: str, article: int, actors: list[str]) -> list[tuple]:
+    stamp = datetime(2026, 5, 20, 11)
+    return [
+        (
+            f"{account}-{article}-{actor}",
+            account,
+            actor,
+            "read",
+            stamp,
+            1,
+            D,
+            D,
+            "f",
+            1,
+            f"{account}-art{article}",
+            None,
+            actor,
+        )
+        for actor in actors
+    ]
+
+
+def test_an_article_bought_inside_a_big_accounts_noisy_day_is_found_by_the_top_articles_baseline(spark):
+    # Ten articles a day, about 100 reads each, the day's total swinging by 180 either way: 300 bought reads of one
+    # article lift the day by under 2 of its sigmas, but the article to four times the day's usual top article.
+    daily, events, established, farm = [], [], [], crowd("farm", 300)
+    for account in ("bought", "viral"):
+        for offset in range(1, 29):
+            day = D - timedelta(days=offset)
+            total, top = 1000 + (offset % 7 - 3) * 60, 100 + (offset % 3) * 5
+            daily.append((account, day, day, 1, 1, None, None, total, 0, 0, 0, 0, 0, top))
+        daily.append((account, D, D, 1, 1, None, None, 1300, 0, 0, 0, 0, 0, 400))
+        for article in range(10):
+            readers = crowd(f"{account}_r{article}_", 100)
+            established += readers
+            events += article_reads(account, article, readers)
+    fans = crowd("fans", 300)
+    established += fans
+    events += article_reads("bought", 0, farm) + article_reads("viral", 0, fans)
+    found = judge_engagement(
+        spark.createDataFrame(daily, ACCOUNT_DAILY),
+        spark.createDataFrame(events, ENGAGEMENT),
+        spark.createDataFrame(
+            [(user, LONG_AGO, None) for user in established + farm]
+            + [("bought", LONG_AGO, "s1"), ("viral", LONG_AGO, "s2")],
+            USERS,
+        ),
+        spark.createDataFrame([(user, date(2025, 6, 1)) for user in established], ACTIVITY),
+        D,
+        D,
+        SETTINGS,
+    )
+    found = {row["account_id"]: row for row in found.collect()}
+    assert sorted(found) == ["bought"]
+    evidence = json.loads(found["bought"]["evidence"])
+    assert evidence["spike"] == "article" and evidence["z"] < SETTINGS.min_z
+    assert (evidence["top_article"]["observed_events"], evidence["top_article"]["expected_events"]) == (400, 105.0)
+    # Only the spiking article's actors are judged: its 100 readers and the 300 bought.
+    assert (evidence["actors"], evidence["suspicious_actors"], evidence["content_ids"]) == (400, 300, ["bought-art0"])
+    assert found["bought"]["score"] == evidence["top_article"]["z"]
+    assert sentence(evidence).startswith(
+        "one article drew 400 reads, likes, shares and comments against an expected 105.0"
+    )

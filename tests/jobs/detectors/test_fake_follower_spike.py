@@ -48,7 +48,7 @@ def account_row(account_id: str, registered_at: datetime, account_type: str = "u
 
 
 def daily_row(account_id: str, day: date, follows: int, audience: int = 100) -> tuple:
-    return (account_id, day, day, 0, 0, None, None, audience, 0, 0, 0, follows, 0)
+    return (account_id, day, day, 0, 0, None, None, audience, 0, 0, 0, follows, 0, None)
 
 
 def steady_history(account_id: str, per_day: int, days: int = 28, audience: int = 100) -> list[tuple]:

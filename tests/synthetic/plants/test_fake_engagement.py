@@ -35,3 +35,37 @@ def test_the_warmed_farm_acts_first_weeks_before_its_purchase_and_buys_from_five
     assert {row["event_type"] for row in bought} == {"read", "like"} and len(bought) == 2 * FARM
     assert len({row["device_id"] for row in bought}) == 5
     assert bought_on - START >= timedelta(days=WARM_UP_BEFORE + 28)
+
+
+def _rows_of(landing, prefix: str) -> list[dict[str, str]]:
+    rows = []
+    for path in sorted((landing / "engagement").glob("date=*/*.csv")):
+        with path.open(encoding="utf-8") as handle:
+            rows += [row for row in csv.DictReader(handle) if row["actor_id"].startswith(prefix)]
+    return rows
+
+
+def test_the_lockstep_farm_reads_both_buyers_within_the_hour_each_actor_on_its_own_phone(tmp_path):
+    cases = plant_engagement(np.random.default_rng(3), tmp_path, START, 150, 1)
+    planted = sorted((account, day) for account, day in cases.planted if "_lockstep_" in account)
+    [(buyer_a, bought_on), (buyer_b, same_day)] = planted
+    assert bought_on == same_day
+    rows = _rows_of(tmp_path, "u_eng_000_k")
+    bought = [row for row in rows if row["event_ts"].startswith(bought_on.isoformat())]
+    assert {row["account_id"] for row in bought} == {buyer_a, buyer_b}
+    assert {row["event_ts"][11:13] for row in bought} == {"15"} and len(bought) == 2 * FARM
+    assert len({row["device_id"] for row in bought}) == FARM  # no shared phone
+    assert len({row["ip"].rsplit(".", 1)[0] for row in bought}) == FARM  # no shared /24
+    earlier = [date.fromisoformat(row["event_ts"][:10]) for row in rows if row not in bought]
+    assert len(earlier) == FARM and all(21 <= (bought_on - day).days <= WARM_UP_BEFORE for day in earlier)
+
+
+def test_the_pump_is_six_bots_reloading_one_article_forty_times_each(tmp_path):
+    cases = plant_engagement(np.random.default_rng(3), tmp_path, START, 150, 1)
+    [(account, pumped_on)] = [(account, day) for account, day in cases.planted if account.endswith("_pumped")]
+    rows = [row for row in _rows_of(tmp_path, "u_eng_000_b") if row["event_ts"].startswith(pumped_on.isoformat())]
+    reads: dict[tuple[str, str], int] = defaultdict(int)
+    for row in rows:
+        assert (row["account_id"], row["event_type"]) == (account, "read")
+        reads[row["actor_id"], row["content_id"]] += int(row["count"])
+    assert sorted(reads.values()) == [40] * 6
