@@ -217,7 +217,12 @@ def _history_and_chart(lake: Lake, settings: Settings, row: dict) -> tuple[dict[
         chart = charts.follower_chart(spike["series"], day, spike["expected"], spike["band"], spike["threshold"], title)
     elif row["detector"] == fake_engagement.NAME:
         seen = report_views.engagement_views(lake, [row], settings)[0]
-        title = f"reads, likes, shares and comments of {account} up to {day.isoformat()}"
+        measured = (
+            "the top article's reads, likes, shares and comments"
+            if seen["article"]
+            else "reads, likes, shares and comments"
+        )
+        title = f"{measured} of {account} up to {day.isoformat()}"
         chart = charts.audience_chart(seen["series"], day, seen["expected"], seen["band"], seen["threshold"], title)
     elif row["detector"] == unapproved_transfer.NAME:
         seen = report_views.transfer_views(lake, [row], settings)[0]

@@ -2,7 +2,9 @@
 
 Per public account and day D: the audience events (reads, likes, shares, comments, counts included) delivered by D
 against the account's robust baseline of the `baseline_days` before (median and MAD, as `fake_follower_spike` takes
-its own); a candidate day must also reach `min_events`. The day's actors are then judged as of D: new (their first
+its own), or whose top article (the day's largest audience of one article) is far above the account's top article
+of those days (an article bought inside a big account's noisy day: then only that article's actors are judged); a
+candidate day must also reach `min_events`. The day's actors are then judged as of D: new (their first
 read, like, share or comment anywhere came within `new_actor_days`), young (registered within `young_days`),
 device-sharing (acting from a phone that `min_actors_per_device` actors used that day: a farm, even of aged accounts
 warmed up elsewhere), in lockstep (the same crowd working spiking accounts of other subjects within the same hour)

@@ -1,12 +1,14 @@
 """The daily review's sections for faked engagement and unapproved transfers: what each chart shows, and its HTML.
 
 A `fake_engagement` finding is drawn as its account's daily reads, likes, shares and comments over the baseline
-days against the baseline its evidence holds; an `unapproved_transfer` finding as its account's operators, one
-lane each, over the operator window, the new operators set apart.
+days against the baseline its evidence holds (its top article of each day, when the spike was an article's); an
+`unapproved_transfer` finding as its account's operators, one lane each, over the operator window, the new
+operators set apart.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, timedelta
 from html import escape
 
@@ -20,8 +22,13 @@ from accountwatch.jobs.ingest.landing import days_between
 from accountwatch.jobs.outputs import charts
 
 
-def daily_series(lake: Lake, account_id: str, day: date, days: int, measure: Column) -> list[tuple[date, int]]:
-    """`measure` summed per event day of an account over `days` days up to `day`, as delivered by `day` (zeros in)."""
+def daily_series(
+    lake: Lake, account_id: str, day: date, days: int, measure: Column, combine: Callable[[Column], Column] = F.sum
+) -> list[tuple[date, int]]:
+    """`measure` per event day of an account over `days` days up to `day`, as delivered by `day` (zeros in).
+
+    The folder days that delivered an event day are combined by `combine` (summed, or their largest for a maximum).
+    """
     first = day - timedelta(days=days)
     delivered = (
         lake.read("account_daily")
@@ -31,10 +38,10 @@ def daily_series(lake: Lake, account_id: str, day: date, days: int, measure: Col
             & F.col("event_date").between(first, day)
         )
         .groupBy("event_date")
-        .agg(F.sum(measure).alias("value"))
+        .agg(combine(measure).alias("value"))
         .collect()
     )
-    by_day = {row["event_date"]: int(row["value"]) for row in delivered}
+    by_day = {row["event_date"]: int(row["value"] or 0) for row in delivered}
     return [(each, by_day.get(each, 0)) for each in days_between(first, day)]
 
 
@@ -50,17 +57,29 @@ def baseline_view(finding: dict, series: list[tuple[date, int]], expected: float
 
 
 def engagement_views(lake: Lake, findings: list[dict], settings: Settings) -> list[dict]:
-    """For each faked-engagement finding: its audience series over the baseline window, the band and the threshold."""
+    """For each faked-engagement finding: its audience series over the baseline window, the band and the threshold.
+
+    A finding whose spike is its top article's draws the account's top article of each day against that baseline
+    (`article` set in the view); any other the account's daily audience.
+    """
     audience = F.col("reads") + F.col("likes") + F.col("shares") + F.col("comments")
     views = []
     for finding in findings:
         if finding["detector"] != fake_engagement.NAME:
             continue
-        baseline = finding["evidence"].get("baseline", {})
-        days = settings.engagement.baseline_days
-        series = daily_series(lake, finding["account_id"], finding["run_date"], days, audience)
-        expected, scale = float(baseline.get("expected_events", 0.0)), float(baseline.get("scale", 0.0))
-        views.append(baseline_view(finding, series, expected, scale, settings.engagement.min_z))
+        evidence, days = finding["evidence"], settings.engagement.baseline_days
+        article = evidence.get("spike") == "article"
+        if article:
+            baseline = evidence.get("top_article") or {}
+            series = daily_series(
+                lake, finding["account_id"], finding["run_date"], days, F.col("top_article_events"), F.max
+            )
+        else:
+            baseline = evidence.get("baseline", {})
+            series = daily_series(lake, finding["account_id"], finding["run_date"], days, audience)
+        expected, scale = float(baseline.get("expected_events") or 0.0), float(baseline.get("scale") or 0.0)
+        view = baseline_view(finding, series, expected, scale, settings.engagement.min_z)
+        views.append(view | {"article": article})
     return views
 
 
@@ -97,16 +116,28 @@ def transfer_views(lake: Lake, findings: list[dict], settings: Settings) -> list
     return views
 
 
+def engagement_title(finding: dict, day: date, view: dict) -> str:
+    """What an engagement chart shows: the account's day, or its top article's."""
+    evidence = finding["evidence"]
+    if view.get("article"):
+        top = evidence.get("top_article") or {}
+        return (
+            f"{finding['account_id']}: one article drew {top.get('observed_events')} reads, likes, shares and "
+            f"comments on {day.isoformat()} (the day's top article expected {view['expected']:g}, z {top.get('z')})"
+        )
+    return (
+        f"{finding['account_id']}: {evidence.get('observed_events')} reads, likes, shares and comments on "
+        f"{day.isoformat()} (expected {view['expected']:g}, z {evidence.get('z')})"
+    )
+
+
 def engagement_section(day: date, views: list[dict]) -> str:
     parts = [f"<h2>Faked engagement ({len(views)})</h2>"]
     if not views:
         return parts[0] + f'<p class="note">No {fake_engagement.NAME} finding on this day.</p>'
     for view in views:
-        finding, evidence = view["finding"], view["finding"]["evidence"]
-        title = (
-            f"{finding['account_id']}: {evidence.get('observed_events')} reads, likes, shares and comments on "
-            f"{day.isoformat()} (expected {view['expected']:g}, z {evidence.get('z')})"
-        )
+        finding = view["finding"]
+        title = engagement_title(finding, day, view)
         parts.append(f"<h3>{escape(title)}</h3>")
         parts.append(
             charts.audience_chart(view["series"], day, view["expected"], view["band"], view["threshold"], title)

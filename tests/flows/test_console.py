@@ -255,7 +255,7 @@ def test_engagement_and_transfer_findings_are_drawn_with_their_own_charts(lake, 
         [
             (account, "public", "s1", "enterprise", account, registered, None, None, None, None, "news", "active",
              registered, date(2025, 1, 1), "a.csv", 1)
-            for account in ("pa_e", "pa_t")
+            for account in ("pa_e", "pa_t", "pa_a")
         ],
     )  # fmt: skip
     write("detector_runs", [(day, "fake_engagement", "ok", 1, None)])
@@ -266,6 +266,11 @@ def test_engagement_and_transfer_findings_are_drawn_with_their_own_charts(lake, 
             ("fe", day, "fake_engagement", "pa_e", "s1", "low", 67.1,
              json.dumps({"observed_events": 320, "baseline": baseline, "z": 67.1, "signals": ["actors"]}), "2",
              "warning", "ke"),
+            ("fa", day, "fake_engagement", "pa_a", "s1", "low", 30.0,
+             json.dumps({"observed_events": 1300, "baseline": {"expected_events": 1000.0, "scale": 178.0},
+                         "z": 1.69, "spike": "article", "signals": ["actors"],
+                         "top_article": {"observed_events": 400, "expected_events": 100.0, "scale": 10.0, "z": 30.0}}),
+             "3", "warning", "ka"),
             ("ut", day, "unapproved_transfer", "pa_t", "s1", "medium", 1.0,
              json.dumps({"old_operators": ["op_old"], "new_operators": ["op_new"]}), "1", "suspend_updates", "kt"),
         ],
@@ -274,6 +279,25 @@ def test_engagement_and_transfer_findings_are_drawn_with_their_own_charts(lake, 
         "account_daily",
         [
             ("pa_e", each, each, 0, 0, None, None, 320 if each == day else 20, 0, 0, 0, 0, 0, None)
+            for each in (day - timedelta(days=offset) for offset in range(29))
+        ]
+        + [
+            (
+                "pa_a",
+                each,
+                each,
+                0,
+                0,
+                None,
+                None,
+                1300 if each == day else 1000,
+                0,
+                0,
+                0,
+                0,
+                0,
+                400 if each == day else 100,
+            )
             for each in (day - timedelta(days=offset) for offset in range(29))
         ],
     )
@@ -289,6 +313,11 @@ def test_engagement_and_transfer_findings_are_drawn_with_their_own_charts(lake, 
     engagement = client.get("/finding/fe")
     assert engagement.status_code == 200 and 'class="chart audience"' in engagement.text
     assert f'data-day="{day.isoformat()}" data-value="320"' in engagement.text
+    # A spike of its top article: the chart draws the account's top article of each day, not its day.
+    article = client.get("/finding/fa")
+    assert article.status_code == 200 and "top article" in article.text
+    assert f'data-day="{day.isoformat()}" data-value="400"' in article.text
+    assert 'data-value="1300"' not in article.text
     transfer = client.get("/finding/ut")
     assert transfer.status_code == 200 and 'class="chart operators"' in transfer.text
     assert 'class="flagged"' in transfer.text and 'data-operator="op_new"' in transfer.text
