@@ -107,13 +107,16 @@ def audience_baselines(daily: DataFrame, baseline_days: int) -> Callable[[DataFr
             .groupBy("account_id", "run_date", "day")
             .agg(
                 F.coalesce(F.sum("_events"), F.lit(0)).alias("day_events"),
-                F.coalesce(F.max("_top"), F.lit(0)).alias("day_top"),
+                # No row delivered: no audience, 0; rows that name no article (or were loaded before the top
+                # article was kept): unknown, left out of the article baseline.
+                F.when(F.count("_account") == 0, F.lit(0)).otherwise(F.max("_top")).alias("day_top"),
                 *[F.coalesce(F.sum(f"_{kind}"), F.lit(0)).alias(f"day_{kind}") for kind in KINDS],
             )
         )
         medians = per_day.groupBy("account_id", "run_date").agg(
             F.median("day_events").alias("expected_events"),
             F.median("day_top").alias("expected_top"),
+            F.count("day_top").alias("top_days"),
             *[F.sum(f"day_{kind}").alias(f"baseline_{kind}") for kind in KINDS],
         )
         spread = (
@@ -134,7 +137,8 @@ def audience_baselines(daily: DataFrame, baseline_days: int) -> Callable[[DataFr
             .withColumn("baseline_scale", scale)
             .withColumn("z", z)
             .withColumn("top_scale", top_scale)
-            .withColumn("article_z", top_z)
+            # The article baseline needs half of its days known (a lake loaded before it has none yet).
+            .withColumn("article_z", F.when(F.col("top_days") * 2 >= baseline_days, top_z))
         )
 
     return transform

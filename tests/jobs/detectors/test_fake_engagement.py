@@ -365,11 +365,13 @@ def article_reads(account: str, article: int, actors: list[str]) -> list[tuple]:
 def test_an_article_bought_inside_a_big_accounts_noisy_day_is_found_by_the_top_articles_baseline(spark):
     # Ten articles a day, about 100 reads each, the day's total swinging by 180 either way: 300 bought reads of one
     # article lift the day by under 2 of its sigmas, but the article to four times the day's usual top article.
-    daily, events, established, farm = [], [], [], crowd("farm", 300)
-    for account in ("bought", "viral"):
+    # `upgraded` is bought the same way, but its baseline days were loaded before the top article was kept.
+    daily, events, established, farm, other_farm = [], [], [], crowd("farm", 300), crowd("other_farm", 300)
+    for account in ("bought", "viral", "upgraded"):
         for offset in range(1, 29):
             day = D - timedelta(days=offset)
             total, top = 1000 + (offset % 7 - 3) * 60, 100 + (offset % 3) * 5
+            top = None if account == "upgraded" else top
             daily.append((account, day, day, 1, 1, None, None, total, 0, 0, 0, 0, 0, top))
         daily.append((account, D, D, 1, 1, None, None, 1300, 0, 0, 0, 0, 0, 400))
         for article in range(10):
@@ -379,12 +381,13 @@ def test_an_article_bought_inside_a_big_accounts_noisy_day_is_found_by_the_top_a
     fans = crowd("fans", 300)
     established += fans
     events += article_reads("bought", 0, farm) + article_reads("viral", 0, fans)
+    events += article_reads("upgraded", 0, other_farm)
     found = judge_engagement(
         spark.createDataFrame(daily, ACCOUNT_DAILY),
         spark.createDataFrame(events, ENGAGEMENT),
         spark.createDataFrame(
-            [(user, LONG_AGO, None) for user in established + farm]
-            + [("bought", LONG_AGO, "s1"), ("viral", LONG_AGO, "s2")],
+            [(user, LONG_AGO, None) for user in established + farm + other_farm]
+            + [("bought", LONG_AGO, "s1"), ("viral", LONG_AGO, "s2"), ("upgraded", LONG_AGO, "s3")],
             USERS,
         ),
         spark.createDataFrame([(user, date(2025, 6, 1)) for user in established], ACTIVITY),
