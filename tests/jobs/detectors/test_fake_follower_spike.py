@@ -255,6 +255,7 @@ def test_baseline_counts_only_the_days_since_registration_and_rows_delivered_by_
         0,
         500,
         0,
+        None,
     )
     history = [daily_row("pa_young", RUN_DAY - timedelta(days=back), 20) for back in range(1, 6)] + [late_delivery]
     candidates = spark.createDataFrame(
