@@ -182,20 +182,16 @@ def device_sharing(rows: DataFrame, settings: EngagementSettings) -> DataFrame:
     )
 
 
-def lockstep(rows: DataFrame, users: DataFrame, settings: EngagementSettings) -> DataFrame:
-    """Per account, day and actor of `rows`: the actors working in lockstep, with the partner accounts they share.
+def lockstep(per_actor: DataFrame, users: DataFrame, settings: EngagementSettings) -> DataFrame:
+    """Per account, day and actor: the actors working in lockstep, with the partner accounts they share.
 
-    Two accounts of different subjects are partners on a day when at least `min_lockstep_actors` actors acted on both
+    `per_actor` holds each actor's first and last second on the account that day (`first_s`, `last_s`). Two
+    accounts of different subjects are partners on a day when at least `min_lockstep_actors` actors acted on both
     within `lockstep_minutes` of each other, and those actors are at least `min_lockstep_share` of each account's
     actors that day (CopyCatch, SynchroTrap: the same crowd, the same targets, the same hours).
     """
-    spans = (
-        rows.groupBy("account_id", "run_date", "actor_id")
-        .agg(
-            F.min(F.col("event_ts").cast("long")).alias("first_s"),
-            F.max(F.col("event_ts").cast("long")).alias("last_s"),
-        )
-        .join(users.select("account_id", "subject_id"), "account_id", "left")
+    spans = per_actor.select("account_id", "run_date", "actor_id", "first_s", "last_s").join(
+        users.select("account_id", "subject_id"), "account_id", "left"
     )
     day_actors = spans.groupBy("account_id", "run_date").agg(F.count("*").alias("day_actors"))
     a, b, slack = spans.alias("a"), spans.alias("b"), settings.lockstep_minutes * 60
@@ -267,6 +263,8 @@ def day_actors(users: DataFrame, activity: DataFrame, settings: EngagementSettin
             F.collect_set("device_id").alias("devices"),
             F.collect_set(network_of(F.col("ip"))).alias("networks"),
             F.collect_set("content_id").alias("contents"),
+            F.min(F.col("event_ts").cast("long")).alias("first_s"),
+            F.max(F.col("event_ts").cast("long")).alias("last_s"),
         )
         registered = users.select(F.col("account_id").alias("actor_id"), F.col("registered_at").alias("actor_since"))
         first_active = activity.select(F.col("user_id").alias("actor_id"), "first_active_on")
@@ -280,7 +278,7 @@ def day_actors(users: DataFrame, activity: DataFrame, settings: EngagementSettin
             .withColumn("young", F.coalesce(young, F.lit(False)))
             .join(device_sharing(rows, settings), key, "left")
             .withColumn("shared_device", F.coalesce(F.col("shared_device"), F.lit(False)))
-            .join(lockstep(rows, users, settings), key, "left")
+            .join(lockstep(per_actor, users, settings), key, "left")
             .withColumn("lockstep", F.coalesce(F.col("lockstep"), F.lit(False)))
             .join(repeats(rows), key)
             .withColumn("repeating", F.col("max_repeats") >= settings.min_repeats)
