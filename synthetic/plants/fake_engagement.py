@@ -32,6 +32,7 @@ from pathlib import Path
 
 import numpy as np
 
+from accountwatch.jobs.ingest.landing import days_between
 from accountwatch.synthetic.plants.overlay import OverlayFiles
 
 FILE_NAME = "engagement-cases.csv"
@@ -70,6 +71,21 @@ def _user(files: OverlayFiles, start: date, user: str, serial: int) -> None:
     )
 
 
+def _case_account(files: OverlayFiles, start: date, copy: int, case: str, first: int) -> str:
+    """The public account of `case` in copy `copy` (serial `first` + copy), registered long before the period."""
+    account = f"pa_eng_{copy:03d}_{case}"
+    _public(files, start, account, first + copy)
+    return account
+
+
+def _aged_users(files: OverlayFiles, start: date, copy: int, tag: str, count: int, first: int) -> list[str]:
+    """`count` users of copy `copy` named by `tag`, registered a year or more before the period."""
+    users = [f"u_eng_{copy:03d}_{tag}{index:04d}" for index in range(count)]
+    for index, user in enumerate(users):
+        _user(files, start, user, 1000 * copy + first + index)
+    return users
+
+
 def _public(files: OverlayFiles, start: date, account: str, serial: int) -> None:
     registered = f"{(start - timedelta(days=500)).isoformat()} 10:00:00"
     files.account(
@@ -104,21 +120,17 @@ def plant_engagement(rng: np.random.Generator, landing: Path, start: date, days:
         names = {case: f"pa_eng_{copy:03d}_{case}" for case in ("bought", "stealthy", "viral", "campus")}
         for serial, account in enumerate(names.values()):
             _public(files, start, account, 4 * copy + serial)
-        readers = [f"u_eng_{copy:03d}_r{index:04d}" for index in range(READERS)]
-        farm = [f"u_eng_{copy:03d}_f{index:04d}" for index in range(2 * FARM)]
-        for serial, user in enumerate(readers + farm):
-            _user(files, start, user, 1000 * copy + serial)
+        readers = _aged_users(files, start, copy, "r", READERS, 0)
+        farm = _aged_users(files, start, copy, "f", 2 * FARM, READERS)
         surge = {
             case: start + timedelta(days=int(rng.integers(first_day, max(first_day + 1, days - 8)))) for case in names
         }
         if surge["campus"] == surge["viral"]:
             # The same readers surging on two accounts within the hour would be a lockstep, not two organic days.
             surge["campus"] += timedelta(days=1)
-        day = start
-        while day <= end:
+        for day in days_between(start, end):
             for serial, account in enumerate(names.values()):
                 _published_and_read(files, account, day, (day - start).days + serial, readers, f"10.159.{serial}.20")
-            day += timedelta(days=1)
         bought, stealthy = names["bought"], names["stealthy"]
         for index, actor in enumerate(farm[:FARM]):
             article = f"{bought}-art-{surge['bought'].isoformat()}"
@@ -167,12 +179,10 @@ def _liked_without_reading(
     files: OverlayFiles, start: date, end: date, copy: int, readers: list[str], liked_on: date
 ) -> tuple[str, date]:
     """An account read daily by a quarter of `readers`; on `liked_on` every reader likes it without reading."""
-    account = f"pa_eng_{copy:03d}_liked"
     # Serials of their own (the first four accounts of copy c use 4c..4c+3).
-    _public(files, start, account, 900 + copy)
+    account = _case_account(files, start, copy, "liked", 900)
     liked_on = min(liked_on, end)
-    day = start
-    while day <= end:
+    for day in days_between(start, end):
         offset = (day - start).days
         files.use(account, f"op_{account}", day, f"dev-op-{account}", "10.159.9.20", publish=True)
         article = f"{account}-art-{day.isoformat()}"
@@ -181,7 +191,6 @@ def _liked_without_reading(
                 files.audience(account, reader, day, "read", article, f"10.170.{index}.8", f"dev-{reader}")
             if day == liked_on:
                 files.audience(account, reader, day, "like", article, f"10.170.{index}.8", f"dev-{reader}")
-        day += timedelta(days=1)
     return account, liked_on
 
 
@@ -193,17 +202,13 @@ def _warmed_farm(
     files: OverlayFiles, start: date, end: date, copy: int, readers: list[str], bought_on: date
 ) -> tuple[str, date]:
     """An account read daily by a quarter of `readers`; a farm warmed up on it a month before buys `bought_on`."""
-    account = f"pa_eng_{copy:03d}_warmed"
-    _public(files, start, account, 950 + copy)
+    account = _case_account(files, start, copy, "warmed", 950)
     bought_on = min(bought_on, end)
-    farm = [f"u_eng_{copy:03d}_w{index:04d}" for index in range(FARM)]
-    for index, actor in enumerate(farm):
-        _user(files, start, actor, 1000 * copy + 500 + index)
+    farm = _aged_users(files, start, copy, "w", FARM, 500)
     warm_up = {
         actor: bought_on - timedelta(days=WARM_UP_BEFORE - index % WARM_UP_DAYS) for index, actor in enumerate(farm)
     }
-    day = start
-    while day <= end:
+    for day in days_between(start, end):
         article = _published_and_read(files, account, day, (day - start).days, readers, "10.159.10.20")
         for index, actor in enumerate(farm):
             phone, ip = f"warm-phone-{copy}-{index % 5}", f"10.242.{index % 2}.{index % 200}"
@@ -212,7 +217,6 @@ def _warmed_farm(
             if day == bought_on:
                 files.audience(account, actor, day, "read", article, ip, phone)
                 files.audience(account, actor, day, "like", article, ip, phone)
-        day += timedelta(days=1)
     return account, bought_on
 
 
@@ -233,20 +237,16 @@ def _lockstep_farm(
     """
     buyers = [f"pa_eng_{copy:03d}_lockstep_{side}" for side in ("a", "b")]
     bought_on = min(bought_on, end)
-    farm = [f"u_eng_{copy:03d}_k{index:04d}" for index in range(FARM)]
-    for index, actor in enumerate(farm):
-        _user(files, start, actor, 1000 * copy + 650 + index)
+    farm = _aged_users(files, start, copy, "k", FARM, 650)
     for serial, buyer in enumerate(buyers):
         _public(files, start, buyer, 910 + 10 * serial + copy)
-    day = start
-    while day <= end:
+    for day in days_between(start, end):
         for serial, buyer in enumerate(buyers):
             article = _published_and_read(files, buyer, day, (day - start).days + 1 + serial, readers, "10.159.11.20")
             if day == bought_on - timedelta(days=WARM_UP_BEFORE) and serial == 0:
                 _established(files, buyer, article, farm, day)
             for index, actor in enumerate(farm if day == bought_on else []):
                 files.audience(buyer, actor, day, "read", article, f"10.243.{index}.7", f"k-phone-{actor}", hour=15)
-        day += timedelta(days=1)
     return [(buyer, bought_on) for buyer in buyers]
 
 
@@ -258,14 +258,10 @@ def _pumped(
     files: OverlayFiles, start: date, end: date, copy: int, readers: list[str], pumped_on: date
 ) -> tuple[str, date]:
     """An account read daily by `readers`; on `pumped_on` six aged bots reload its article, 40 reads each."""
-    account = f"pa_eng_{copy:03d}_pumped"
-    _public(files, start, account, 930 + copy)
+    account = _case_account(files, start, copy, "pumped", 930)
     pumped_on = min(pumped_on, end)
-    bots = [f"u_eng_{copy:03d}_b{index:04d}" for index in range(PUMP_BOTS)]
-    for index, bot in enumerate(bots):
-        _user(files, start, bot, 1000 * copy + 800 + index)
-    day = start
-    while day <= end:
+    bots = _aged_users(files, start, copy, "b", PUMP_BOTS, 800)
+    for day in days_between(start, end):
         article = _published_and_read(files, account, day, (day - start).days + 3, readers, "10.159.12.20")
         if day == pumped_on - timedelta(days=WARM_UP_BEFORE):
             _established(files, account, article, bots, day)
@@ -273,5 +269,4 @@ def _pumped(
             for hour in (9, 12, 15, 18):
                 ip, phone = f"10.245.{index}.9", f"b-phone-{bot}"
                 files.audience(account, bot, day, "read", article, ip, phone, hour=hour, count=PUMP_READS)
-        day += timedelta(days=1)
     return account, pumped_on
