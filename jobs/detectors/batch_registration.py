@@ -6,15 +6,17 @@ burst that runs over midnight is seen whole, and a nightly run and a backfill re
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections import defaultdict
+from collections.abc import Callable, Sequence
 from datetime import date, timedelta
 from typing import Any
 
 from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
+from pyspark.sql.types import DateType, StringType, StructField, StructType
 
 from accountwatch.jobs.core.config import BatchSettings, Settings
-from accountwatch.jobs.core.lake import Lake, between
+from accountwatch.jobs.core.lake import Lake, between, local_rows
 from accountwatch.jobs.core.networks import ip_prefix
 from accountwatch.jobs.detectors.base import (
     BlacklistRole,
@@ -197,13 +199,60 @@ def key_bursts(history: DataFrame, settings: BatchSettings) -> Callable[[DataFra
     return transform
 
 
-def connected_clusters(edges: DataFrame, max_iterations: int = 30) -> DataFrame:
+# Up to this many burst memberships are joined into clusters on the driver (one collect and a union-find); more,
+# as in a backfill of a very large platform, by label propagation in Spark (a few jobs a round, many rounds).
+DRIVER_CLUSTER_LIMIT = 50_000
+CLUSTERS = StructType(
+    [
+        StructField("view_date", DateType()),
+        StructField("account_id", StringType()),
+        StructField("cluster", StringType()),
+    ]
+)
+
+
+def connected_clusters(
+    edges: DataFrame, max_iterations: int = 30, driver_limit: int = DRIVER_CLUSTER_LIMIT
+) -> DataFrame:
     """Connected components of the account-burst graph: (view_date, account_id, cluster).
 
-    `cluster` is the smallest account_id of the component; labels spread through shared bursts until
-    none changes (each round is checkpointed so the plan stays small).
+    `cluster` is the smallest account_id of the component. A day's memberships are few, so they are joined on
+    the driver; above `driver_limit` rows the components are found in Spark.
     """
-    pairs = edges.select("view_date", "account_id", "burst_id").distinct().localCheckpoint()
+    pairs = edges.select("view_date", "account_id", "burst_id").distinct()
+    rows = pairs.limit(driver_limit + 1).collect()
+    if len(rows) <= driver_limit:
+        return local_rows(edges.sparkSession, components(rows), CLUSTERS)
+    return propagated_clusters(pairs.localCheckpoint(), max_iterations)
+
+
+def components(pairs: Sequence[Sequence[Any]]) -> list[tuple[date, str, str]]:
+    """(view_date, account_id, burst_id) rows to each account's component label: a union-find per view day."""
+    parent: dict[tuple, tuple] = {}
+
+    def root(node: tuple) -> tuple:
+        parent.setdefault(node, node)
+        while parent[node] != node:
+            parent[node] = parent[parent[node]]
+            node = parent[node]
+        return node
+
+    for view_date, account_id, burst_id in pairs:
+        account, burst = root(("account", view_date, account_id)), root(("burst", view_date, burst_id))
+        if account != burst:
+            parent[burst] = account
+    members: dict[tuple, set[tuple[date, str]]] = defaultdict(set)
+    for view_date, account_id, _ in pairs:
+        members[root(("account", view_date, account_id))].add((view_date, account_id))
+    return sorted(
+        (view_date, account_id, min(account for _, account in component))
+        for component in members.values()
+        for view_date, account_id in component
+    )
+
+
+def propagated_clusters(pairs: DataFrame, max_iterations: int) -> DataFrame:
+    """The same components by label propagation in Spark (each round is checkpointed so the plan stays small)."""
     labels = pairs.select("view_date", "account_id").distinct().withColumn("cluster", F.col("account_id"))
     for _ in range(max_iterations):
         burst_labels = (

@@ -9,7 +9,10 @@ from pyspark.sql import functions as F
 
 from accountwatch.jobs.core.config import BatchSettings
 from accountwatch.jobs.detectors.batch_registration import (
+    CLUSTERS,
+    DRIVER_CLUSTER_LIMIT,
     cluster_findings,
+    components,
     connected_clusters,
     daily_key_counts,
     first_flag_only,
@@ -181,7 +184,9 @@ def test_batch_joins_bursts_of_different_keys_that_share_accounts_into_one_clust
     assert next(iter(evidence.values()))["cluster_size"] == 18
 
 
-def test_connected_clusters_label_each_component_with_its_smallest_account(spark):
+# 0 sends the memberships through label propagation in Spark, the default through the driver's union-find.
+@pytest.mark.parametrize("driver_limit", [DRIVER_CLUSTER_LIMIT, 0])
+def test_connected_clusters_label_each_component_with_its_smallest_account(spark, driver_limit):
     edges = spark.createDataFrame(
         [
             (DAY, "c", "burst_1"),
@@ -193,8 +198,35 @@ def test_connected_clusters_label_each_component_with_its_smallest_account(spark
         ],
         "view_date date, account_id string, burst_id string",
     )
-    labels = {row["account_id"]: row["cluster"] for row in connected_clusters(edges).collect()}
+    clusters = connected_clusters(edges, driver_limit=driver_limit)
+    labels = {row["account_id"]: row["cluster"] for row in clusters.collect()}
     assert labels == {"a": "a", "b": "a", "c": "a", "y": "y", "z": "y"}
+    assert clusters.schema == CLUSTERS
+
+
+def test_components_join_a_chain_of_bursts_and_keep_view_days_apart():
+    # d-e-f-g joined through three bursts, reached from either end; the same ids on the next view day stand alone.
+    next_day = DAY + timedelta(days=1)
+    pairs = [
+        (DAY, "g", "k3"),
+        (DAY, "f", "k3"),
+        (DAY, "f", "k2"),
+        (DAY, "e", "k2"),
+        (DAY, "e", "k1"),
+        (DAY, "d", "k1"),
+        (DAY, "x", "k4"),
+        (next_day, "g", "k1"),
+        (next_day, "x", "k1"),
+    ]
+    assert components(pairs) == [
+        (DAY, "d", "d"),
+        (DAY, "e", "d"),
+        (DAY, "f", "d"),
+        (DAY, "g", "d"),
+        (DAY, "x", "x"),
+        (next_day, "g", "g"),
+        (next_day, "x", "g"),
+    ]
 
 
 def test_a_burst_over_midnight_is_seen_whole_on_the_day_it_ends_and_in_part_the_day_before(spark):
