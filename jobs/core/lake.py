@@ -226,6 +226,10 @@ class Lake:
     def exists(self, name: str) -> bool:
         return DeltaTable.isDeltaTable(self.spark, self.path(name))
 
+    def holds(self, name: str, predicate: str) -> bool:
+        """Whether the table exists and has a row matching `predicate` (one small job)."""
+        return self.exists(name) and self.read(name).where(F.expr(predicate)).limit(1).count() > 0
+
     def ensure(self, name: str) -> DeltaTable:
         """Create the table if it does not exist yet and return it."""
         if name in self._ensured:

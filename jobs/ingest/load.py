@@ -434,6 +434,7 @@ def ingest_range(  # noqa: C901 - one pass per table: judge, count, quarantine; 
     report = IngestReport(start, end)
     accepted: dict[str, DataFrame] = {}
     quarantined: list[DataFrame] = []
+    quarantine_rows = 0
     loaded_days: list[tuple[str, date, int, int, int, int]] = []
     cached: list[DataFrame] = []
     breaches: list[str] = []
@@ -472,6 +473,9 @@ def ingest_range(  # noqa: C901 - one pass per table: judge, count, quarantine; 
             reasons: dict[date, dict[str, int]] = {}
             for row in summary:
                 landed[row["ingest_date"]] += row["count"]
+                # Every row with a problem goes to quarantine, a re-delivered one too.
+                if row["reason"] is not None:
+                    quarantine_rows += row["count"]
                 if row["redelivered"]:
                     again[row["ingest_date"]] += row["count"]
                 elif row["reason"] is not None:
@@ -506,7 +510,7 @@ def ingest_range(  # noqa: C901 - one pass per table: judge, count, quarantine; 
         if report.quality_failures:
             raise quality.DataQualityError("; ".join(report.quality_failures))
         with timing.stage("ingest: Delta writes"):
-            _write(lake, start, end, accepted, quarantined, loaded_days, quality_rows, settings, say)
+            _write(lake, start, end, accepted, quarantined, quarantine_rows, loaded_days, quality_rows, settings, say)
     except Exception as error:
         # Spark reads lazily: a lake data file that vanished surfaces at whichever action first needs it.
         missing = lake.missing_file(error)
@@ -519,7 +523,7 @@ def ingest_range(  # noqa: C901 - one pass per table: judge, count, quarantine; 
     return report
 
 
-def _write(lake, start, end, accepted, quarantined, loaded_days, quality_rows, settings, say) -> None:
+def _write(lake, start, end, accepted, quarantined, quarantine_rows, loaded_days, quality_rows, settings, say) -> None:
     spark = lake.spark
     in_range = between("ingest_date", start, end)
     if "accounts" in accepted:
@@ -538,7 +542,7 @@ def _write(lake, start, end, accepted, quarantined, loaded_days, quality_rows, s
     # a withdrawn file), so an ordinary night makes no commit for it.
     if "transfers" in accepted:
         lake.replace("transfers", accepted["transfers"], in_range)
-    elif lake.exists("transfers") and lake.read("transfers").where(in_range).limit(1).count():
+    elif lake.holds("transfers", in_range):
         lake.replace("transfers", local_rows(spark, [], TABLES["transfers"].schema), in_range)
     earliest_event = start - timedelta(days=settings.max_late_days)
     event_window = f"{in_range} AND {between('event_date', earliest_event, end + timedelta(days=1))}"
@@ -582,7 +586,9 @@ def _write(lake, start, end, accepted, quarantined, loaded_days, quality_rows, s
     all_quarantined = quarantined[0]
     for frame in quarantined[1:]:
         all_quarantined = all_quarantined.unionByName(frame)
-    lake.replace("quarantine", all_quarantined, in_range)
+    # A clean range over a slice that holds no quarantine rows (not a rerun after a mended file) makes no commit.
+    if quarantine_rows or lake.holds("quarantine", in_range):
+        lake.replace("quarantine", all_quarantined, in_range)
     lake.replace(
         "dq_results",
         local_rows(spark, quality_rows, TABLES["dq_results"].schema),

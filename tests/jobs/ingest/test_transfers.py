@@ -103,21 +103,27 @@ def test_transfer_decisions_load_and_break_the_contract_into_quarantine(lake, tm
     assert per_day == {DAY: (6, 2), NEXT: (2, 0)}
 
 
-def test_days_without_transfers_load_and_a_withdrawn_file_leaves_its_day_empty_on_rerun(lake, tmp_path, lenient):
+def test_days_without_transfers_or_bad_rows_commit_neither_and_a_withdrawn_file_empties_its_day_on_rerun(
+    lake, tmp_path, lenient
+):
     landing = tmp_path / "landing"
     quiet_day(landing, DAY)
     quiet_day(landing, NEXT)
-    path = write_csv(landing, "transfers", DAY, TRANSFER_HEADER, [transfer("app-1")])
+    path = write_csv(landing, "transfers", DAY, TRANSFER_HEADER, [transfer("app-1"), transfer("app-2", kind="sale")])
     ingest_range(lake, landing, NEXT, NEXT, lenient, KEY)
-    assert not lake.exists("transfers")
+    # A clean day with no transfers folder writes neither table.
+    assert not lake.exists("transfers") and not lake.exists("quarantine")
     ingest_range(lake, landing, DAY, DAY, lenient, KEY)
     before = lake.read("transfers").cache()
     assert before.count() == 1
+    assert quarantined(lake) == {(DAY, 2): "invalid_value:kind"}
     ingest_range(lake, landing, DAY, DAY, lenient, KEY)
     assert_df_equality(lake.read("transfers"), before, ignore_nullable=True)
+    assert quarantined(lake) == {(DAY, 2): "invalid_value:kind"}
     path.unlink()
     ingest_range(lake, landing, DAY, DAY, lenient, KEY)
     assert lake.read("transfers").count() == 0
+    assert quarantined(lake) == {}
 
 
 def test_engagement_content_address_and_device_are_stored_and_an_older_lake_gains_the_columns(spark, tmp_path, lenient):
