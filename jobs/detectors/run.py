@@ -222,6 +222,7 @@ def _detect_pinned(
         snapshots = (
             snapshot_from_current(lake, start) if from_current_state else snapshots_from_history(lake, start, end)
         ).persist()
+    condition_now: DataFrame | None = None
     try:
         columns = [*CANDIDATE_COLUMNS, "detector"]
         spells = [detector for detector in registry.in_phase("before_blacklist") if detector.spell is not None]
@@ -237,11 +238,12 @@ def _detect_pinned(
             rows.select("run_date", F.lit(detector.name).alias("detector"), "account_id")
             for detector, _, rows in in_condition
         ]
+        # Read twice: by the findings (what is newly in condition) and by the detector state written after settle.
         condition_now = (
             reduce(DataFrame.unionByName, condition_rows)
             if condition_rows
             else local_rows(spark, [], TABLES["detector_state"].schema)
-        )
+        ).persist()
 
         with timing.stage("detect: previous judged days (detector_runs)"):
             previous = _previous_judged(lake, outcomes, start)
@@ -318,4 +320,6 @@ def _detect_pinned(
             lake.replace("detector_runs", local_rows(spark, run_rows, TABLES["detector_runs"].schema), runs_slice)
     finally:
         snapshots.unpersist()
+        if condition_now is not None:
+            condition_now.unpersist()
     return RunOutcome(outcomes, standing)
