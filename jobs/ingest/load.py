@@ -64,6 +64,11 @@ class IngestReport:
     tables: dict[str, TableLoad] = field(default_factory=dict)
     quality_failures: list[str] = field(default_factory=list)
 
+    @property
+    def quarantined(self) -> int:
+        """Rows quarantined in every table (a re-delivered row is clean, so these are all the rows with a problem)."""
+        return sum(sum(load.quarantined_by_reason.values()) for load in self.tables.values())
+
 
 def _blank(column: Column) -> Column:
     return column.isNull() | (F.trim(column) == "")
@@ -434,7 +439,6 @@ def ingest_range(  # noqa: C901 - one pass per table: judge, count, quarantine; 
     report = IngestReport(start, end)
     accepted: dict[str, DataFrame] = {}
     quarantined: list[DataFrame] = []
-    quarantine_rows = 0
     loaded_days: list[tuple[str, date, int, int, int, int]] = []
     cached: list[DataFrame] = []
     breaches: list[str] = []
@@ -473,9 +477,6 @@ def ingest_range(  # noqa: C901 - one pass per table: judge, count, quarantine; 
             reasons: dict[date, dict[str, int]] = {}
             for row in summary:
                 landed[row["ingest_date"]] += row["count"]
-                # Every row with a problem goes to quarantine, a re-delivered one too.
-                if row["reason"] is not None:
-                    quarantine_rows += row["count"]
                 if row["redelivered"]:
                     again[row["ingest_date"]] += row["count"]
                 elif row["reason"] is not None:
@@ -510,7 +511,9 @@ def ingest_range(  # noqa: C901 - one pass per table: judge, count, quarantine; 
         if report.quality_failures:
             raise quality.DataQualityError("; ".join(report.quality_failures))
         with timing.stage("ingest: Delta writes"):
-            _write(lake, start, end, accepted, quarantined, quarantine_rows, loaded_days, quality_rows, settings, say)
+            _write(
+                lake, start, end, accepted, quarantined, report.quarantined, loaded_days, quality_rows, settings, say
+            )
     except Exception as error:
         # Spark reads lazily: a lake data file that vanished surfaces at whichever action first needs it.
         missing = lake.missing_file(error)
