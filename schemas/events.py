@@ -89,13 +89,18 @@ ACCOUNT_ACTIVITY = StructType(
 
 # Per user (actor_id): when they first and last acted as audience (read, like, share, comment), MERGEd daily.
 # first_active_on is the first folder day that showed such an action, so "active by day D" reads the same in
-# a nightly run of D and in a backfill that has loaded later days too.
+# a nightly run of D and in a backfill that has loaded later days too. Where: first_account_id is the account of
+# that first folder day (the least id when several), elsewhere_since the first folder day that showed such an action
+# on a second account (null while there is none), so "active nowhere else but A by day D" reads the same way. Both are
+# null for a user first seen before they joined the table (not known, so never "nowhere else").
 USER_ACTIVITY = StructType(
     [
         StructField("user_id", StringType(), False),
         StructField("first_active_on", DateType(), False),
         StructField("first_active_at", TimestampType(), False),
         StructField("last_active_at", TimestampType(), False),
+        StructField("first_account_id", StringType(), True),
+        StructField("elsewhere_since", DateType(), True),
     ]
 )
 

@@ -145,7 +145,7 @@ class TransferSettings:
 class EngagementSettings:
     """Thresholds of the fake_engagement detector (see defaults.toml for their meaning)."""
 
-    rule_version: Version = "fake_engagement/3"
+    rule_version: Version = "fake_engagement/4"
     baseline_days: PositiveCount = 28
     min_loaded_baseline_days: PositiveCount = 28
     min_events: Count = 50

@@ -1,4 +1,4 @@
-"""Landing rows to Delta: typing, the contract's bad-input rules, quarantine and the compact account state."""
+"""Landing rows to Delta: typing, the contract's bad-input rules, quarantine, and the compact state of `state.py`."""
 
 from __future__ import annotations
 
@@ -24,16 +24,21 @@ from accountwatch.jobs.ingest.landing import (
     read_landing,
 )
 from accountwatch.jobs.ingest.operators import daily_operators
+from accountwatch.jobs.ingest.state import (
+    AUDIENCE_ACTIVITY_MERGE,
+    audience_activity,
+    daily_account_counts,
+    latest_account_rows,
+    latest_use,
+)
 from accountwatch.schemas.landing import (
     ACCOUNTS,
-    AUDIENCE_EVENT_TYPES,
     ENGAGEMENT,
     MAX_COUNT,
     PUBLIC_ACCOUNT_REQUIRED,
     QUARANTINE_REASONS,
     SUBSCRIPTIONS,
     TRANSFERS,
-    USE_EVENT_TYPES,
     LandingTable,
 )
 
@@ -302,73 +307,6 @@ ACCEPT = {
 }
 
 
-def latest_account_rows(changes: DataFrame) -> DataFrame:
-    """One row per account: the latest `updated_at`, later deliveries winning ties."""
-    latest_first = Window.partitionBy("account_id").orderBy(
-        F.col("updated_at").desc(), F.col("ingest_date").desc(), F.col("source_file").desc(), F.col("source_row").desc()
-    )
-    return changes.withColumn("_rank", F.row_number().over(latest_first)).where("_rank = 1").drop("_rank")
-
-
-def daily_account_counts(subscriptions: DataFrame, engagement: DataFrame) -> DataFrame:
-    """Per account, event day and delivering folder day: operator use, audience counts and the top article's."""
-
-    def count_of(event_type: str) -> Column:
-        return F.sum(F.when(F.col("event_type") == event_type, F.col("count")).otherwise(0))
-
-    def last_of(event_type: str) -> Column:
-        return F.max(F.when(F.col("event_type") == event_type, F.col("event_ts")))
-
-    keys = ["account_id", "event_date", "ingest_date"]
-    engagement_daily = engagement.groupBy(*keys).agg(
-        count_of("login").alias("logins"),
-        count_of("publish").alias("publishes"),
-        last_of("login").alias("last_login_at"),
-        last_of("publish").alias("last_publish_at"),
-        count_of("read").alias("reads"),
-        count_of("like").alias("likes"),
-        count_of("share").alias("shares"),
-        count_of("comment").alias("comments"),
-    )
-    top_article = (
-        engagement.where(F.col("event_type").isin(*AUDIENCE_EVENT_TYPES) & F.col("content_id").isNotNull())
-        .groupBy(*keys, "content_id")
-        .agg(F.sum("count").alias("article_events"))
-        .groupBy(*keys)
-        .agg(F.max("article_events").alias("top_article_events"))
-    )
-    follow_daily = subscriptions.groupBy(*keys).agg(
-        F.sum(F.when(F.col("action") == "follow", 1).otherwise(0)).cast("long").alias("follows"),
-        F.sum(F.when(F.col("action") == "unfollow", 1).otherwise(0)).cast("long").alias("unfollows"),
-    )
-    counts = ["logins", "publishes", "reads", "likes", "shares", "comments", "follows", "unfollows"]
-    return (
-        engagement_daily.join(top_article, keys, "left")
-        .join(follow_daily, keys, "full")
-        .fillna(0, subset=counts)
-        .select(*TABLES["account_daily"].schema.fieldNames())
-    )
-
-
-def latest_use(engagement: DataFrame) -> DataFrame:
-    """Per account, the latest login and publish in `engagement`."""
-    uses = engagement.where(F.col("event_type").isin(*USE_EVENT_TYPES))
-    return uses.groupBy("account_id").agg(
-        F.max(F.when(F.col("event_type") == "login", F.col("event_ts"))).alias("last_login_at"),
-        F.max(F.when(F.col("event_type") == "publish", F.col("event_ts"))).alias("last_publish_at"),
-    )
-
-
-def audience_activity(engagement: DataFrame) -> DataFrame:
-    """Per acting user, the first folder day and the first and last time they read, liked, shared or commented."""
-    acts = engagement.where(F.col("event_type").isin(*AUDIENCE_EVENT_TYPES) & F.col("actor_id").isNotNull())
-    return acts.groupBy(F.col("actor_id").alias("user_id")).agg(
-        F.min("ingest_date").alias("first_active_on"),
-        F.min("event_ts").alias("first_active_at"),
-        F.max("event_ts").alias("last_active_at"),
-    )
-
-
 def _files_for(landing, table: LandingTable, days: list[date]) -> list[LandingFile]:
     check_day_folders(landing, table.name)
     files: list[LandingFile] = []
@@ -579,11 +517,7 @@ def _write(lake, start, end, accepted, quarantined, quarantine_rows, loaded_days
         "user_activity",
         audience_activity(accepted["engagement"]),
         ["user_id"],
-        update_set={
-            "first_active_on": "least(target.first_active_on, source.first_active_on)",
-            "first_active_at": "least(target.first_active_at, source.first_active_at)",
-            "last_active_at": "greatest(target.last_active_at, source.last_active_at)",
-        },
+        update_set=AUDIENCE_ACTIVITY_MERGE,
     )
     say("writing quarantine and data-quality results")
     all_quarantined = quarantined[0]

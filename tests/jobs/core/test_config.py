@@ -15,8 +15,8 @@ from accountwatch.schemas.findings import DETECTORS, SEVERITIES
 from accountwatch.schemas.landing import SUBJECT_TYPES
 
 # The digest evidence bundles record for the built-in defaults: a change to it must be deliberate (it changed with
-# fake_engagement/3: actors in lockstep across unrelated accounts, or repeating one action, are suspicious).
-DEFAULTS_DIGEST = "56706a323b7538e939aef1177c786a9a0804319de72c9c9d911422b200446da0"
+# fake_engagement/4: actors active on no other account are suspicious).
+DEFAULTS_DIGEST = "2923b021c47198d559c22084fb4b0febb968ef6894d5b480f72e2de1b2638e35"
 
 
 def schema_keys(kind: Any = ConfigFile, prefix: str = "") -> set[str]:

@@ -10,7 +10,7 @@ from accountwatch.schemas.events import ACCOUNT_DAILY, ENGAGEMENT
 D = date(2026, 5, 20)
 SETTINGS = EngagementSettings()
 USERS = "account_id string, registered_at timestamp, subject_id string"
-ACTIVITY = "user_id string, first_active_on date"
+ACTIVITY = "user_id string, first_active_on date, first_account_id string, elsewhere_since date"
 LONG_AGO = datetime(2024, 1, 1)
 
 
@@ -46,6 +46,11 @@ def reads(account: str, actors: list[str], devices: dict[str, str] | None = None
     ]
 
 
+def activity_frame(spark, rows: list[tuple]):
+    """`user_activity` rows; (user, first active) rows leave where unknown: never "active nowhere else"."""
+    return spark.createDataFrame([row if len(row) == 4 else (*row, None, None) for row in rows], ACTIVITY)
+
+
 def judge(spark, accounts: dict[str, list[str]], users: list[tuple], activity: list[tuple], devices=None):
     daily, events = [], []
     for account, actors in accounts.items():
@@ -55,7 +60,7 @@ def judge(spark, accounts: dict[str, list[str]], users: list[tuple], activity: l
         spark.createDataFrame(daily, ACCOUNT_DAILY),
         spark.createDataFrame(events, ENGAGEMENT),
         spark.createDataFrame(users + [(account, LONG_AGO, f"s_{account}") for account in accounts], USERS),
-        spark.createDataFrame(activity, ACTIVITY),
+        activity_frame(spark, activity),
         D,
         D,
         SETTINGS,
@@ -94,6 +99,26 @@ def test_established_actors_working_from_a_few_shared_phones_are_flagged_and_a_f
     assert (evidence["suspicious_actors"], evidence["shared_device_actors"], evidence["new_actors"]) == (150, 150, 0)
     assert evidence["suspicious_devices"] == 5
     assert "from 150 suspicious actors (150 sharing devices)" in sentence(evidence)
+
+
+def test_aged_actors_active_on_no_other_account_are_flagged_and_loyal_readers_of_other_accounts_too_are_not(spark):
+    # Aged stock serving one buyer: first active long ago (not new), registered long ago (not young), on one phone
+    # each, but never on another account by D. Its look-alike: the same crowd size, loyal readers who also read
+    # other accounts; an actor who first read another account on D itself is already active elsewhere that day.
+    regulars = [f"reg{i}" for i in range(30)]
+    farm = [f"farm{i}" for i in range(150)]
+    crowd = [f"crowd{i}" for i in range(150)]
+    users = [(user, LONG_AGO, None) for user in regulars + farm + crowd]
+    long_ago = date(2025, 6, 1)
+    activity = [(user, long_ago) for user in regulars]
+    # Half the farm reaches a second account only after D: as of D it was active nowhere else.
+    activity += [(user, long_ago, "bought", D + timedelta(days=1) if i % 2 else None) for i, user in enumerate(farm)]
+    activity += [(user, long_ago, "loyal", D if i % 2 else long_ago) for i, user in enumerate(crowd)]
+    found = judge(spark, {"bought": regulars + farm, "loyal": regulars + crowd}, users, activity)
+    assert sorted(found) == ["bought"]
+    evidence = json.loads(found["bought"]["evidence"])
+    assert (evidence["suspicious_actors"], evidence["sole_actors"], evidence["new_actors"]) == (150, 150, 0)
+    assert "from 150 suspicious actors (150 active on no other account)" in sentence(evidence)
 
 
 def test_nine_actors_on_one_phone_stay_below_the_device_threshold(spark):
@@ -156,7 +181,7 @@ def judge_actions(spark, accounts: dict[str, list[tuple[str, str]]], established
         spark.createDataFrame(
             [(user, LONG_AGO, None) for user in established] + [(a, LONG_AGO, f"s_{a}") for a in accounts], USERS
         ),
-        spark.createDataFrame([(user, date(2025, 6, 1)) for user in established], ACTIVITY),
+        activity_frame(spark, [(user, date(2025, 6, 1)) for user in established]),
         D,
         D,
         SETTINGS,
@@ -233,7 +258,7 @@ def _judged_with_own_ratio(spark, actions, established):
         spark.createDataFrame(
             [(user, LONG_AGO, None) for user in established] + [("liked_anyway", LONG_AGO, "s")], USERS
         ),
-        spark.createDataFrame([(user, date(2025, 6, 1)) for user in established], ACTIVITY),
+        activity_frame(spark, [(user, date(2025, 6, 1)) for user in established]),
         D,
         D,
         SETTINGS,
@@ -277,7 +302,7 @@ def judge_events(spark, events: list[tuple], subjects: dict[str, str]):
         spark.createDataFrame(
             [(actor, LONG_AGO, None) for actor in actors] + [(a, LONG_AGO, s) for a, s in subjects.items()], USERS
         ),
-        spark.createDataFrame([(actor, date(2025, 6, 1)) for actor in actors], ACTIVITY),
+        activity_frame(spark, [(actor, date(2025, 6, 1)) for actor in actors]),
         D,
         D,
         SETTINGS,
@@ -390,7 +415,7 @@ def test_an_article_bought_inside_a_big_accounts_noisy_day_is_found_by_the_top_a
             + [("bought", LONG_AGO, "s1"), ("viral", LONG_AGO, "s2"), ("upgraded", LONG_AGO, "s3")],
             USERS,
         ),
-        spark.createDataFrame([(user, date(2025, 6, 1)) for user in established], ACTIVITY),
+        activity_frame(spark, [(user, date(2025, 6, 1)) for user in established]),
         D,
         D,
         SETTINGS,
