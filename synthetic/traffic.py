@@ -20,6 +20,10 @@ WEEKDAY_FACTOR = np.array([0.95, 0.97, 1.0, 1.0, 1.03, 1.12, 1.08])  # Monday fi
 CHANNELS = np.array(["search", "recommendation", "article", "qr_code", "profile", "other"])
 CHANNEL_SHARE = np.array([0.25, 0.3, 0.2, 0.1, 0.1, 0.05])
 ESTABLISHED_DAYS = 60
+# Audience events name their article from this day on; the files of earlier days carry no content_id (older files,
+# as the contract allows). An account's audience reads its latest article, every fourth event the one before.
+ARTICLE_IDS_FROM_DAY = 30
+OLDER_ARTICLE_EVERY = 4
 
 
 class EventFactory:
@@ -34,6 +38,33 @@ class EventFactory:
         self.follow_count = 0
         # Audience events with an actor per user so far: viral followers are users with activity before the day.
         self.user_activity = np.zeros(world.users.reg_day.size, dtype=np.int64)
+        # Per public account: the day of its latest and of its previous article (-1: none yet).
+        self.latest_article = np.full(world.n_public, -1, dtype=np.int64)
+        self.previous_article = np.full(world.n_public, -1, dtype=np.int64)
+
+    def _publish(self, day: int) -> None:
+        published = np.flatnonzero(self.world.publishes[:, day] > 0)
+        self.previous_article[published] = self.latest_article[published]
+        self.latest_article[published] = day
+
+    def _articles(self, accounts: np.ndarray, day: int, older_too: bool = True) -> np.ndarray:
+        """The article each audience event of `accounts` reads (None before any, or before article ids existed).
+
+        Drawn without the day's random stream, so the other columns stay what they were for the seed.
+        """
+        articles = np.full(accounts.size, None, dtype=object)
+        if day < ARTICLE_IDS_FROM_DAY or accounts.size == 0:
+            return articles
+        chosen = self.latest_article[accounts].copy()
+        if older_too:
+            older = (np.arange(accounts.size) % OLDER_ARTICLE_EVERY == OLDER_ARTICLE_EVERY - 1) & (
+                self.previous_article[accounts] >= 0
+            )
+            chosen[older] = self.previous_article[accounts][older]
+        named = chosen >= 0
+        stems = np.char.add(self.world.accounts.account_id[accounts[named]].astype(str), "-art")
+        articles[named] = np.char.add(stems, np.char.zfill(chosen[named].astype(str), 3)).astype(object)
+        return articles
 
     def _event_ids(self, count: int) -> np.ndarray:
         numbers = np.arange(self.next_event, self.next_event + count)
@@ -76,6 +107,8 @@ class EventFactory:
                 "actor": joined["actor"],
                 "event_type": audience_types,
                 "second": audience_sec,
+                # One article goes viral: the account's latest.
+                "content_id": self._articles(joined["audience_account"], day, older_too=False),
             }
         )
         follows = Rows({"account": joined["account"], "user": joined["follower"], "second": follow_sec})
@@ -104,6 +137,7 @@ class EventFactory:
         operator_pick = rng.integers(0, 1 << 30, size=use_accounts.size) % world.operator_count[use_accounts]
         operators = world.operator_ids[world.operator_start[use_accounts] + operator_pick]
 
+        self._publish(day)
         weights = world.account_weight[day]
         active = self._active_users(day)
         audience_weights = world.users.weight * active
@@ -139,6 +173,13 @@ class EventFactory:
                     ]
                 ),
                 "count": np.concatenate([np.ones(use_accounts.size, dtype=np.int64), counts, np.ones(extra, np.int64)]),
+                "content_id": np.concatenate(
+                    [
+                        np.full(use_accounts.size, None, dtype=object),
+                        self._articles(audience_accounts, day),
+                        viral_audience.columns["content_id"],
+                    ]
+                ),
                 "may_be_late": np.concatenate([~anchored_on_reactivation, np.ones(audience_count + extra, dtype=bool)]),
                 "audience": np.concatenate(
                     [np.zeros(use_accounts.size, dtype=bool), np.ones(audience_count + extra, dtype=bool)]

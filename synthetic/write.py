@@ -70,6 +70,9 @@ def event_rows(rng: np.random.Generator, world: World, table: LandingTable, even
         # `count` is optional: a count of one is sometimes left empty.
         count_text[(columns["count"] == 1) & (rng.random(len(events)) < 0.3)] = None
         rows |= {"actor_id": columns["actor_id"], "event_type": columns["event_type"], "count": count_text}
+        # Files of days before audience events named their article leave the optional column out.
+        if any(content is not None for content in columns["content_id"]):
+            rows["content_id"] = columns["content_id"]
     else:
         rows |= {"user_id": columns["user_id"], "action": columns["action"], "channel": columns["channel"]}
     day_start = (world.start - EPOCH).days * SECONDS_PER_DAY + day * SECONDS_PER_DAY
@@ -130,7 +133,7 @@ def _parquet_table(chunk: Rows, table: LandingTable, native_timestamps: bool) ->
 
 
 def _written(chunk: Rows, table: LandingTable) -> list[str]:
-    """The contract columns the rows carry: organic engagement has no content, address or device (older files)."""
+    """The contract columns the rows carry: organic engagement names its article (from a day on), not its device."""
     return [name for name in table.columns if name in chunk.columns]
 
 

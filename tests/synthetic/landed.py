@@ -67,8 +67,12 @@ def load_landed(
     for table in (LANDING_TABLES[name] for name in tables):
         for path in sorted((landing / table.name).glob("date=*/*")):
             columns, records, native = _read_file(path)
-            # Organic engagement is written as files were before content_id, ip and device_id existed.
-            allowed = (list(table.columns), list(table.columns[:6]) if table.name == "engagement" else None)
+            # Organic engagement is written as files were before ip and device_id existed, and before content_id too
+            # on its first days.
+            allowed = (
+                list(table.columns),
+                *((list(table.columns[:6]), list(table.columns[:7])) if table.name == "engagement" else ()),
+            )
             assert not records or columns in allowed, f"{path}: columns {columns}"
             formats[path.suffix] += 1
             native_files += native
