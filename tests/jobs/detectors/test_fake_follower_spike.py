@@ -62,12 +62,17 @@ def follows_of(account_id: str, users: list[str], first: datetime, every_seconds
     ]
 
 
+def activity_frame(spark, rows: list[tuple]):
+    """`user_activity` rows of (user, first folder day, first and last time); the accounts they acted on unknown."""
+    return spark.createDataFrame([(*row, None, None) for row in rows], USER_ACTIVITY)
+
+
 def judge(spark, daily, follows, accounts, activity, batch_flags=(), settings=SETTINGS):
     return judge_spikes(
         spark.createDataFrame(daily, ACCOUNT_DAILY),
         spark.createDataFrame(follows, FOLLOWS),
         spark.createDataFrame(accounts, ACCOUNTS),
-        spark.createDataFrame(activity, USER_ACTIVITY),
+        activity_frame(spark, activity),
         spark.createDataFrame(list(batch_flags), "account_id string, run_date date"),
         RUN_DAY,
         RUN_DAY,
@@ -288,12 +293,12 @@ def test_new_followers_marks_young_batch_and_inactive_followers(spark):
         ],
         ACCOUNTS,
     )
-    activity = spark.createDataFrame(
+    activity = activity_frame(
+        spark,
         [
             ("u_fresh_active", date(2026, 2, 21), datetime(2026, 2, 21, 9), datetime(2026, 3, 1, 9)),
             ("u_active_later", date(2026, 3, 5), datetime(2026, 3, 5, 9), datetime(2026, 3, 5, 9)),
         ],
-        USER_ACTIVITY,
     )
     batch = spark.createDataFrame([("u_old_batch_idle", date(2024, 6, 1))], "account_id string, run_date date")
     marked = {
