@@ -71,8 +71,11 @@ def latest_use(engagement: DataFrame) -> DataFrame:
 
 
 def audience_activity(engagement: DataFrame) -> DataFrame:
-    """Per acting user: the first folder day and the first and last time they read, liked, shared or commented;
-    the account of that first day and the first folder day they did so on a second account (`USER_ACTIVITY`)."""
+    """Per acting user, the `USER_ACTIVITY` row of their reads, likes, shares and comments.
+
+    The first folder day and the first and last time they acted; the account of that first day and the first
+    folder day they acted on a second account.
+    """
     acts = engagement.where(F.col("event_type").isin(*AUDIENCE_EVENT_TYPES) & F.col("actor_id").isNotNull())
     per_account = acts.groupBy(F.col("actor_id").alias("user_id"), "account_id").agg(
         F.min("ingest_date").alias("first_on"), F.min("event_ts").alias("first_at"), F.max("event_ts").alias("last_at")

@@ -69,10 +69,9 @@ def load_landed(
             columns, records, native = _read_file(path)
             # Organic engagement is written as files were before ip and device_id existed, and before content_id too
             # on its first days.
-            allowed = (
-                list(table.columns),
-                *((list(table.columns[:6]), list(table.columns[:7])) if table.name == "engagement" else ()),
-            )
+            allowed = [list(table.columns)]
+            if table.name == "engagement":
+                allowed += [list(table.columns[:6]), list(table.columns[:7])]
             assert not records or columns in allowed, f"{path}: columns {columns}"
             formats[path.suffix] += 1
             native_files += native
