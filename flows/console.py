@@ -224,6 +224,7 @@ def _history_and_chart(lake: Lake, settings: Settings, row: dict) -> tuple[dict[
         )
         title = f"{measured} of {account} up to {day.isoformat()}"
         chart = charts.audience_chart(seen["series"], day, seen["expected"], seen["band"], seen["threshold"], title)
+        chart += report_views.life_chart(row, day, seen)
     elif row["detector"] == unapproved_transfer.NAME:
         seen = report_views.transfer_views(lake, [row], settings)[0]
         title = f"operators of {account} up to {day.isoformat()}"

@@ -125,3 +125,16 @@ ACCOUNT_DAILY = StructType(
         StructField("top_article_events", LongType(), True),
     ]
 )
+
+# Per account, article (content_id), event day and the folder day that delivered the events: the article's audience
+# (reads, likes, shares, comments, counts included) from the rows that name it. What an article's baseline over its
+# own first days reads (`fake_engagement`).
+ARTICLE_DAILY = StructType(
+    [
+        StructField("account_id", StringType(), False),
+        StructField("content_id", StringType(), False),
+        StructField("event_date", DateType(), False),
+        StructField("ingest_date", DateType(), False),
+        StructField("events", LongType(), False),
+    ]
+)

@@ -145,11 +145,13 @@ class TransferSettings:
 class EngagementSettings:
     """Thresholds of the fake_engagement detector (see defaults.toml for their meaning)."""
 
-    rule_version: Version = "fake_engagement/4"
+    rule_version: Version = "fake_engagement/5"
     baseline_days: PositiveCount = 28
     min_loaded_baseline_days: PositiveCount = 28
     min_events: Count = 50
     min_z: NonNegative = 5.0
+    article_age_days: Count = 7
+    min_baseline_articles: PositiveCount = 5
     new_actor_days: PositiveCount = 7
     young_days: Count = 30
     min_actors_per_device: PositiveCount = 10

@@ -3,8 +3,10 @@
 Per public account and day D: the audience events (reads, likes, shares, comments, counts included) delivered by D
 against the account's robust baseline of the `baseline_days` before (median and MAD, as `fake_follower_spike` takes
 its own), or whose top article (the day's largest audience of one article) is far above the account's top article of
-those days (an article bought inside a big account's noisy day: then only that article's actors are judged); a
-candidate day must also reach `min_events`. The day's actors are then judged as of D: new (their first read, like,
+those days (an article bought inside a big account's noisy day: then only that article's actors are judged), or
+one of whose articles is far above the account's earlier articles on the same day of their life (an article bought
+days after it came out, `engagement_articles`: then only that article's actors are judged); a candidate day must
+also reach `min_events`. The day's actors are then judged as of D: new (their first read, like,
 share or comment anywhere came within `new_actor_days`), young (registered within `young_days`), active nowhere else
 (no read, like, share or comment on another account by D), device-sharing (acting from a phone that
 `min_actors_per_device` actors used that day: a farm, even of aged accounts warmed up elsewhere), in lockstep (the
@@ -17,8 +19,8 @@ Organic virality (a viral article, a news day, the surge after a broadcast push,
 read by established readers who read what they like and share, and is never flagged however high it goes.
 
 Every figure is "as of" D (rows delivered in folders up to D), so a nightly run and a backfill agree. Reads the
-compact `account_daily` for the baselines, the run days' engagement rows of the candidate accounts only, and the
-compact `user_activity` and `accounts` for the actors.
+compact `account_daily` and `article_daily` for the baselines, the run days' engagement rows of the candidate
+accounts only, and the compact `user_activity` and `accounts` for the actors.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from pyspark.sql import functions as F
 from accountwatch.jobs.core.config import EngagementSettings, Settings
 from accountwatch.jobs.detectors.base import Detection, Detector, FindingView, RawRows, RunInputs, Scoring
 from accountwatch.jobs.detectors.engagement_actors import day_actors
+from accountwatch.jobs.detectors.engagement_articles import article_age_spikes, first_read_day
 from accountwatch.jobs.detectors.fake_follower_spike import MAD_TO_SIGMA, spike_history_gap
 from accountwatch.schemas.landing import AUDIENCE_EVENT_TYPES
 
@@ -250,7 +253,7 @@ def engagement_evidence(settings: EngagementSettings) -> Callable[[DataFrame], D
             "account_id",
             "subject_id",
             severity.alias("severity"),
-            F.round(F.greatest("z", "article_z"), 2).cast("double").alias("score"),
+            F.round(F.greatest("z", "article_z", "age_z"), 2).cast("double").alias("score"),
             F.to_json(
                 F.struct(
                     F.col("events").alias("observed_events"),
@@ -280,6 +283,18 @@ def engagement_evidence(settings: EngagementSettings) -> Callable[[DataFrame], D
                         F.round("top_scale", 2).alias("scale"),
                         F.round("article_z", 2).alias("z"),
                     ).alias("top_article"),
+                    F.struct(
+                        F.col("age_content").alias("content_id"),
+                        F.col("age_first_day").alias("first_day"),
+                        F.col("age_days").alias("age_days"),
+                        F.col("age_observed").alias("observed_events"),
+                        F.round("age_expected", 1).alias("expected_events"),
+                        F.round("age_scale", 2).alias("scale"),
+                        F.round("age_z", 2).alias("z"),
+                        F.col("age_articles").alias("earlier_articles"),
+                        "observed_by_age",
+                        "expected_by_age",
+                    ).alias("article_age"),
                     "actors",
                     "suspicious_actors",
                     "suspicious_events",
@@ -306,9 +321,10 @@ def engagement_evidence(settings: EngagementSettings) -> Callable[[DataFrame], D
 
 
 def on_spiking_article(spikes: DataFrame) -> Callable[[DataFrame], DataFrame]:
-    """Keep of a day whose spike is its top article's only that article's rows; an account's spiking day whole.
+    """Keep of a day whose spike is an article's only that article's rows; an account's spiking day whole.
 
-    The article is the one with the largest audience among the rows (ties: the greatest id), as `top_article` was.
+    A top-article spike's article is the one with the largest audience among the rows (ties: the greatest id), as
+    `top_article` was; an article-age spike's is the one its baseline named (`age_content`).
     """
 
     def transform(rows: DataFrame) -> DataFrame:
@@ -322,8 +338,10 @@ def on_spiking_article(spikes: DataFrame) -> Callable[[DataFrame], DataFrame]:
             .groupBy(*keys)
             .agg(F.max(F.struct("_events", "content_id"))["content_id"].alias("_top_content"))
         )
-        kept = F.col("_top_content").isNull() | (F.col("content_id") == F.col("_top_content"))
-        return rows.join(top, keys, "left").where(kept).drop("_top_content")
+        aged = spikes.where(F.col("spike") == "article_age").select(*keys, F.col("age_content").alias("_age_content"))
+        spiking = F.coalesce("_top_content", "_age_content")
+        kept = spiking.isNull() | (F.col("content_id") == spiking)
+        return rows.join(top, keys, "left").join(aged, keys, "left").where(kept).drop("_top_content", "_age_content")
 
     return transform
 
@@ -331,23 +349,34 @@ def on_spiking_article(spikes: DataFrame) -> Callable[[DataFrame], DataFrame]:
 def judge_engagement(
     daily: DataFrame,
     engagement: DataFrame,
+    articles: DataFrame,
     users: DataFrame,
     activity: DataFrame,
     start: date,
     end: date,
     settings: EngagementSettings,
 ) -> DataFrame:
-    """Finding candidates for start..end: spiking days, their actors judged, shaped."""
+    """Finding candidates for start..end: spiking days, their actors judged, shaped.
+
+    `articles` are `article_daily` rows (the article baselines by age).
+    """
+    min_z = settings.min_z
     spikes = (
         daily.transform(audience_days(start, end, settings.min_events))
         .transform(audience_baselines(daily, settings.baseline_days))
-        .where((F.col("z") >= settings.min_z) | (F.col("article_z") >= settings.min_z))
-        .withColumn("spike", F.when(F.col("z") >= settings.min_z, "account").otherwise("article"))
+        .join(articles.transform(article_age_spikes(start, end, settings)), ["account_id", "run_date"], "left")
+        .where((F.col("z") >= min_z) | (F.col("article_z") >= min_z) | (F.col("age_z") >= min_z))
+        .withColumn(
+            "spike",
+            F.when(F.col("z") >= min_z, "account")
+            .when(F.col("article_z") >= min_z, "article")
+            .otherwise("article_age"),
+        )
         .withColumn(
             "excess",
-            F.when(F.col("spike") == "account", F.col("events") - F.col("expected_events")).otherwise(
-                F.col("top_article") - F.col("expected_top")
-            ),
+            F.when(F.col("spike") == "account", F.col("events") - F.col("expected_events"))
+            .when(F.col("spike") == "article", F.col("top_article") - F.col("expected_top"))
+            .otherwise(F.col("age_observed") - F.col("age_expected")),
         )
         .transform(ratio_breaks(settings))
         # Few rows, read twice below (the day's actors, then the findings): computed once.
@@ -385,7 +414,12 @@ def find(inputs: RunInputs) -> Detection:
     baseline_start = start - timedelta(days=settings.baseline_days + 1)
     daily = lake.read("account_daily").where(F.col("ingest_date").between(F.lit(baseline_start), F.lit(end)))
     engagement = lake.read("engagement").where(F.col("event_date").between(F.lit(start), F.lit(end)))
-    found = judge_engagement(daily, engagement, lake.read("accounts"), lake.read("user_activity"), start, end, settings)
+    articles = lake.read("article_daily").where(
+        F.col("ingest_date").between(F.lit(first_read_day(start, settings)), F.lit(end))
+    )
+    found = judge_engagement(
+        daily, engagement, articles, lake.read("accounts"), lake.read("user_activity"), start, end, settings
+    )
     return Detection(found.where(F.col("run_date").isin(*inputs.judged)))
 
 
@@ -407,13 +441,17 @@ def sentence(evidence: dict[str, Any]) -> str:
     """What a fake_engagement finding shows, in one sentence."""
     baseline = evidence.get("baseline", {})
     who = _who(evidence)
-    top = evidence.get("top_article") or {}
-    spiked = (
-        f"one article drew {top.get('observed_events')} reads, likes, shares and comments against an expected "
-        f"{top.get('expected_events')} for the account's top article of a day (z {top.get('z')})"
-        if evidence.get("spike") == "article"
-        else f"{evidence.get('observed_events')} reads, likes, shares and comments against an expected "
-        f"{baseline.get('expected_events')} (z {evidence.get('z')})"
+    top, aged = evidence.get("top_article") or {}, evidence.get("article_age") or {}
+    spiked = {
+        "article": f"one article drew {top.get('observed_events')} reads, likes, shares and comments against an "
+        f"expected {top.get('expected_events')} for the account's top article of a day (z {top.get('z')})",
+        "article_age": f"article {aged.get('content_id')} drew {aged.get('observed_events')} reads, likes, shares "
+        f"and comments on day {aged.get('age_days')} of its life against an expected {aged.get('expected_events')} "
+        f"for the account's {aged.get('earlier_articles')} earlier articles on that day (z {aged.get('z')})",
+    }.get(
+        evidence.get("spike") or "",
+        f"{evidence.get('observed_events')} reads, likes, shares and comments against an expected "
+        f"{baseline.get('expected_events')} (z {evidence.get('z')})",
     )
     said = (
         f"{spiked}; {evidence.get('suspicious_events')} of them from {evidence.get('suspicious_actors')} "
@@ -454,7 +492,7 @@ DETECTOR = Detector(
     name=NAME,
     rule="no faked read, like, share or comment numbers (2020 draft, art. 12)",
     section=NAME,
-    reads=("account_daily", "engagement", "accounts", "user_activity", "loaded_days"),
+    reads=("account_daily", "article_daily", "engagement", "accounts", "user_activity", "loaded_days"),
     phase="before_blacklist",
     severities=("low", "medium", "high"),
     sentence=sentence,

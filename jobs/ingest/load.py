@@ -28,6 +28,7 @@ from accountwatch.jobs.ingest.state import (
     AUDIENCE_ACTIVITY_MERGE,
     audience_activity,
     daily_account_counts,
+    daily_article_counts,
     latest_account_rows,
     latest_use,
 )
@@ -492,6 +493,7 @@ def _write(lake, start, end, accepted, quarantined, quarantine_rows, loaded_days
         lake.replace(name, accepted[name], event_window)
     say("updating account activity")
     lake.replace("account_daily", daily_account_counts(accepted["subscriptions"], accepted["engagement"]), in_range)
+    lake.replace("article_daily", daily_article_counts(accepted["engagement"]), in_range)
     operators = daily_operators(accepted["engagement"])
     lake.replace("operator_daily", operators, in_range)
     lake.upsert(

@@ -61,6 +61,14 @@ def daily_account_counts(subscriptions: DataFrame, engagement: DataFrame) -> Dat
     )
 
 
+def daily_article_counts(engagement: DataFrame) -> DataFrame:
+    """Per account, article, event day and delivering folder day: the article's audience events (counts included)."""
+    named = engagement.where(F.col("event_type").isin(*AUDIENCE_EVENT_TYPES) & F.col("content_id").isNotNull())
+    return named.groupBy("account_id", "content_id", "event_date", "ingest_date").agg(
+        F.sum("count").cast("long").alias("events")
+    )
+
+
 def latest_use(engagement: DataFrame) -> DataFrame:
     """Per account, the latest login and publish in `engagement`."""
     uses = engagement.where(F.col("event_type").isin(*USE_EVENT_TYPES))

@@ -225,6 +225,51 @@ def baseline_chart(
 follower_chart = partial(baseline_chart, "followers")
 audience_chart = partial(baseline_chart, "audience")
 
+
+def article_chart(
+    series: Sequence[tuple[date, int]],
+    expected: Sequence[float],
+    flagged: date,
+    title: str,
+    width: int = 420,
+    height: int = 160,
+) -> str:
+    """An article's audience on each day of its life as bars, against its baseline as a line with a point a day.
+
+    `expected[k]` is the baseline of the article's k-th day (the account's earlier articles on their k-th day); the
+    series starts on the article's first day, and the flagged day is set apart.
+    """
+    if not series:
+        return _no_data("article", title, width, height)
+    ordered = sorted(series)
+    line = [float(value) for value in expected[: len(ordered)]]
+    frame = _frame(width, height, top=20.0, ymax=max(1.0, *(float(value) for _, value in ordered), *line))
+    parts = _open("article", title, width, height)
+    parts += _bars(frame, ordered, lambda day: "flagged" if day == flagged else "follows")
+    slot = frame.plot_width / len(ordered)
+    points = [(frame.left + (index + 0.5) * slot, frame.y(value)) for index, value in enumerate(line)]
+    parts.append(
+        f'<polyline class="expected" points="{" ".join(f"{_f(x)},{_f(y)}" for x, y in points)}" fill="none"'
+        f' stroke="{COLOURS["expected"]}" stroke-width="1.5"><title>{escape(_baseline_note(line))}</title></polyline>'
+    )
+    parts += [
+        f'<circle class="expected" cx="{_f(x)}" cy="{_f(y)}" r="2" fill="{COLOURS["expected"]}"'
+        f' data-day="{day.isoformat()}" data-value="{_num(value)}"/>'
+        for (x, y), (day, _), value in zip(points, ordered, line, strict=False)
+    ]
+    legend = [
+        ("&#8212;", COLOURS["expected"], "earlier articles at the same age (median)"),
+        ("&#9632;", COLOURS["flagged"], f"flagged {flagged.isoformat()}"),
+    ]
+    parts.append(_legend(frame.left, legend))
+    parts += _axes(frame, ordered)
+    return "".join([*parts, "</svg>"])
+
+
+def _baseline_note(line: Sequence[float]) -> str:
+    return "expected by day of life: " + ", ".join(_num(value) for value in line)
+
+
 OPERATOR_LANES = 10
 
 

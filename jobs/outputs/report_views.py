@@ -1,7 +1,9 @@
 """The daily review's sections for faked engagement and unapproved transfers: what each chart shows, and its HTML.
 
 A `fake_engagement` finding is drawn as its account's daily reads, likes, shares and comments over the baseline
-days against the baseline its evidence holds (its top article of each day, when the spike was an article's); an
+days against the baseline its evidence holds (its top article of each day, when the spike was an article's), and,
+when its evidence holds an article's baseline by age, that article over its first days against the account's
+earlier articles on the same days of theirs; an
 `unapproved_transfer` finding as its account's operators, one lane each, over the operator window, the new
 operators set apart.
 """
@@ -79,8 +81,21 @@ def engagement_views(lake: Lake, findings: list[dict], settings: Settings) -> li
             series = daily_series(lake, finding["account_id"], finding["run_date"], days, audience)
         expected, scale = float(baseline.get("expected_events") or 0.0), float(baseline.get("scale") or 0.0)
         view = baseline_view(finding, series, expected, scale, settings.engagement.min_z)
-        views.append(view | {"article": article})
+        views.append(view | {"article": article, "life": article_life(evidence.get("article_age") or {})})
     return views
+
+
+def article_life(aged: dict) -> dict | None:
+    """What the article chart draws from a finding's `article_age`: its days, audience and baseline; or None."""
+    observed, expected = aged.get("observed_by_age") or [], aged.get("expected_by_age") or []
+    if not observed or not aged.get("first_day"):
+        return None
+    first = date.fromisoformat(aged["first_day"])
+    return {
+        "content_id": aged.get("content_id"),
+        "series": [(first + timedelta(days=age), int(value)) for age, value in enumerate(observed)],
+        "expected": [float(value) for value in expected],
+    }
 
 
 def operator_activity(lake: Lake, account_id: str, day: date, days: int) -> dict[str, set[date]]:
@@ -131,6 +146,18 @@ def engagement_title(finding: dict, day: date, view: dict) -> str:
     )
 
 
+def life_chart(finding: dict, day: date, view: dict) -> str:
+    """An engagement view's article over its first days (a heading, then the chart), or "" when it has none."""
+    life = view.get("life")
+    if not life:
+        return ""
+    title = (
+        f"{finding['account_id']}: article {life['content_id']} over its first {len(life['series'])} days against "
+        "the account's earlier articles on the same days of their life"
+    )
+    return f"<h4>{escape(title)}</h4>" + charts.article_chart(life["series"], life["expected"], day, title)
+
+
 def engagement_section(day: date, views: list[dict]) -> str:
     parts = [f"<h2>Faked engagement ({len(views)})</h2>"]
     if not views:
@@ -142,6 +169,7 @@ def engagement_section(day: date, views: list[dict]) -> str:
         parts.append(
             charts.audience_chart(view["series"], day, view["expected"], view["band"], view["threshold"], title)
         )
+        parts.append(life_chart(finding, day, view))
         parts.append(f'<p class="note">{escape(finding["description"])}</p>')
     return "".join(parts)
 

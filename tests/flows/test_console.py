@@ -269,7 +269,10 @@ def test_engagement_and_transfer_findings_are_drawn_with_their_own_charts(lake, 
             ("fa", day, "fake_engagement", "pa_a", "s1", "low", 30.0,
              json.dumps({"observed_events": 1300, "baseline": {"expected_events": 1000.0, "scale": 178.0},
                          "z": 1.69, "spike": "article", "signals": ["actors"],
-                         "top_article": {"observed_events": 400, "expected_events": 100.0, "scale": 10.0, "z": 30.0}}),
+                         "top_article": {"observed_events": 400, "expected_events": 100.0, "scale": 10.0, "z": 30.0},
+                         "article_age": {"content_id": "a-7", "first_day": (day - timedelta(days=2)).isoformat(),
+                                         "age_days": 2, "observed_by_age": [90, 20, 400],
+                                         "expected_by_age": [80.0, 25.0, 9.0]}}),
              "3", "warning", "ka"),
             ("ut", day, "unapproved_transfer", "pa_t", "s1", "medium", 1.0,
              json.dumps({"old_operators": ["op_old"], "new_operators": ["op_new"]}), "1", "suspend_updates", "kt"),
@@ -318,6 +321,10 @@ def test_engagement_and_transfer_findings_are_drawn_with_their_own_charts(lake, 
     assert article.status_code == 200 and "top article" in article.text
     assert f'data-day="{day.isoformat()}" data-value="400"' in article.text
     assert 'data-value="1300"' not in article.text
+    # Its article over its first three days, against the account's earlier articles at the same age.
+    assert 'class="chart article"' in article.text and "article a-7 over its first 3 days" in article.text
+    assert f'data-day="{(day - timedelta(days=2)).isoformat()}" data-value="90"' in article.text
+    assert 'class="chart article"' not in engagement.text
     transfer = client.get("/finding/ut")
     assert transfer.status_code == 200 and 'class="chart operators"' in transfer.text
     assert 'class="flagged"' in transfer.text and 'data-operator="op_new"' in transfer.text

@@ -32,6 +32,7 @@ TABLES = (
     "subscriptions",
     "engagement",
     "account_daily",
+    "article_daily",
     "account_activity",
     "quarantine",
     "dq_results",

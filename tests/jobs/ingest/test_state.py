@@ -7,7 +7,12 @@ from datetime import date, datetime, timedelta
 from pyspark.sql import functions as F
 
 from accountwatch.jobs.core.lake import local_rows
-from accountwatch.jobs.ingest.state import AUDIENCE_ACTIVITY_MERGE, audience_activity, daily_account_counts
+from accountwatch.jobs.ingest.state import (
+    AUDIENCE_ACTIVITY_MERGE,
+    audience_activity,
+    daily_account_counts,
+    daily_article_counts,
+)
 from accountwatch.schemas.events import ENGAGEMENT, SUBSCRIPTIONS, USER_ACTIVITY
 
 DAY = date(2026, 3, 10)
@@ -48,6 +53,24 @@ def test_the_top_article_is_the_largest_audience_of_one_article_and_null_without
         for row in daily.collect()
     }
     assert got == {"pa_1": (20, 2, 0, 7), "pa_2": (4, 0, 0, None), "pa_3": (0, 0, 1, None)}
+
+
+def test_an_articles_day_counts_its_audience_events_and_leaves_out_rows_naming_no_article(spark):
+    rows = [
+        engagement("pa_1", "read", 5, "a1"),
+        engagement("pa_1", "like", 2, "a1"),
+        engagement("pa_1", "share", 1, "a1"),
+        engagement("pa_1", "read", 6, "a2"),
+        engagement("pa_1", "publish", 1, "a3"),  # the operator's publish is not audience
+        engagement("pa_1", "read", 9, None),
+        engagement("pa_2", "comment", 3, "b1"),
+    ]
+    articles = daily_article_counts(spark.createDataFrame(rows, ENGAGEMENT))
+    got = {
+        (row["account_id"], row["content_id"], row["event_date"], row["ingest_date"]): row["events"]
+        for row in articles.collect()
+    }
+    assert got == {("pa_1", "a1", DAY, DAY): 8, ("pa_1", "a2", DAY, DAY): 6, ("pa_2", "b1", DAY, DAY): 3}
 
 
 def read(actor: str, account: str, event_day: date, folder_day: date | None = None) -> tuple:

@@ -9,6 +9,7 @@ import pytest
 
 from accountwatch.jobs.outputs.charts import (
     CHART_CSS,
+    article_chart,
     audience_chart,
     daily_counts_chart,
     follower_chart,
@@ -293,6 +294,24 @@ def test_audience_chart_draws_like_the_follower_chart_under_its_own_kind():
     assert line_y(audience, "expected") > line_y(audience, "threshold")
     follows = parse(follower_chart(series, flagged, 30.0, (25.0, 35.0), 60.0, "pa_1: reads"))
     assert [bar.attrib for bar in bars(audience)] == [bar.attrib for bar in bars(follows)]
+
+
+def test_article_chart_draws_the_articles_days_as_bars_and_its_baseline_by_age_as_a_line():
+    series, flagged = days(100, 30, 10, 155), START + timedelta(days=3)
+    root = parse(article_chart(series, [100.0, 30.0, 10.0, 5.0], flagged, "pa_1: article a1"))
+    assert root.get("class") == "chart article"
+    drawn = [(bar.get("data-day"), bar.get("data-value"), bar.get("class")) for bar in bars(root)]
+    assert drawn[0] == (START.isoformat(), "100", "follows") and drawn[-1] == (flagged.isoformat(), "155", "flagged")
+    points = [circle for circle in root.iter(f"{SVG}circle") if circle.get("class") == "expected"]
+    assert [(point.get("data-day"), point.get("data-value")) for point in points] == [
+        (day.isoformat(), value) for (day, _), value in zip(series, ("100", "30", "10", "5"), strict=True)
+    ]
+    # The baseline's point of the flagged day sits far below its bar's top: higher values are drawn higher.
+    flagged_bar = bars(root)[-1]
+    assert float(points[-1].get("cy")) > float(flagged_bar.get("y"))
+    [polyline] = root.iter(f"{SVG}polyline")
+    assert "expected by day of life: 100, 30, 10, 5" in polyline.findtext(f"{SVG}title")
+    assert "no data" in article_chart([], [], flagged, "empty")
 
 
 def test_operators_chart_draws_one_lane_per_operator_and_the_new_ones_apart():
