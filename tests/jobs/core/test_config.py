@@ -15,8 +15,8 @@ from accountwatch.schemas.findings import DETECTORS, SEVERITIES
 from accountwatch.schemas.landing import SUBJECT_TYPES
 
 # The digest evidence bundles record for the built-in defaults: a change to it must be deliberate (it changed with
-# fake_engagement/4: actors active on no other account are suspicious).
-DEFAULTS_DIGEST = "2923b021c47198d559c22084fb4b0febb968ef6894d5b480f72e2de1b2638e35"
+# fake_engagement/5: an article against the account's earlier articles at its age).
+DEFAULTS_DIGEST = "bac2a3a78ff37874da96ecd5d28ebe0d60f7d4dc4db6b9bb04d4c37ce7ec392c"
 
 
 def schema_keys(kind: Any = ConfigFile, prefix: str = "") -> set[str]:
