@@ -3,15 +3,15 @@
 An article draws most of its audience in its first days. An article bought days after it came out hides inside the
 account's day (its newest article draws more) and inside the day's top article (older articles draw less), but not
 against the account's earlier articles on the same day of their life. Per account and run day D, each article that
-drew at least `min_events` on D, on day k of its life (k = D minus the first day it drew any audience, at most
+drew at least `min_events` on D, on day k of its life (k = D minus the first day of its life, at most
 `article_age_days`), is compared with the account's articles first read within the `baseline_days` before it (at
 least `min_baseline_articles` of them) on their own day k: median and MAD, the same robust z as the account's
 baselines. The day keeps its article furthest above its baseline, with both curves (its audience on days 0..k and
 the baseline's) for the evidence and the chart.
 
-Reads the compact `article_daily`, on-time rows only (delivered by their own day), so an article's days as of D read
-the same in a nightly run of D and in a backfill. An article's first day is the first it drew an audience in the
-days read; an article that drew any in the first `article_age_days` of them may be older and is left out.
+Reads the compact `article_daily`, on-time rows only (delivered by their own day). An article's life starts on a day
+it drew an audience after `quiet_days` without any, judged from the days before it alone, so an article's days
+as of D read the same in a nightly run of D and in a backfill; an old article that revives starts a new life.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date, timedelta
 
-from pyspark.sql import Column, DataFrame
+from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 
 from accountwatch.jobs.core.config import EngagementSettings
@@ -40,9 +40,14 @@ AGE_COLUMNS = (
 )
 
 
+def quiet_days(settings: EngagementSettings) -> int:
+    """Days without audience before a day that make it the first of an article's life (twice the oldest age)."""
+    return 2 * settings.article_age_days
+
+
 def first_read_day(start: date, settings: EngagementSettings) -> date:
     """The first event day the article baselines of a run from `start` read."""
-    return start - timedelta(days=settings.baseline_days + 2 * settings.article_age_days)
+    return start - timedelta(days=settings.baseline_days + settings.article_age_days + quiet_days(settings))
 
 
 def median_of(values: Column) -> Column:
@@ -56,21 +61,30 @@ def median_of(values: Column) -> Column:
 
 
 def article_curves(start: date, end: date, settings: EngagementSettings) -> Callable[[DataFrame], DataFrame]:
-    """Per account and article first read from `first_read_day` on: its first day and audience on days 0..max age."""
-    oldest = settings.article_age_days
+    """Per account, article and life: the first day of the life and its audience on days 0..`article_age_days`.
+
+    A life starts on a day the article drew an audience after `quiet_days` without any (its first day, or a revival
+    of an old article); a day too close to the first day read to know is no start, nor are the days after it.
+    """
+    oldest, quiet, first_read = settings.article_age_days, quiet_days(settings), first_read_day(start, settings)
 
     def transform(articles: DataFrame) -> DataFrame:
         on_time = articles.where(
-            F.col("event_date").between(F.lit(first_read_day(start, settings)), F.lit(end))
-            & (F.col("ingest_date") <= F.col("event_date"))
+            F.col("event_date").between(F.lit(first_read), F.lit(end)) & (F.col("ingest_date") <= F.col("event_date"))
         )
         per_day = on_time.groupBy("account_id", "content_id", "event_date").agg(F.sum("events").alias("events"))
-        firsts = per_day.groupBy("account_id", "content_id").agg(F.min("event_date").alias("first_day"))
-        known = F.col("first_day") >= F.lit(first_read_day(start, settings) + timedelta(days=oldest))
+        in_order = Window.partitionBy("account_id", "content_id").orderBy("event_date")
+        previous = F.lag("event_date").over(in_order)
+        starts = F.when(
+            (F.col("event_date") >= F.lit(first_read + timedelta(days=quiet)))
+            & (previous.isNull() | (F.datediff("event_date", previous) > quiet)),
+            F.col("event_date"),
+        )
         by_age = F.map_from_entries(F.collect_list(F.struct("age", "events")))
         return (
-            per_day.join(firsts, ["account_id", "content_id"])
-            .where(known)
+            per_day.withColumn("_start", starts)
+            .withColumn("first_day", F.max("_start").over(in_order.rowsBetween(Window.unboundedPreceding, 0)))
+            .where(F.col("first_day").isNotNull())
             .withColumn("age", F.datediff("event_date", "first_day"))
             .where(F.col("age") <= oldest)
             .groupBy("account_id", "content_id", "first_day")

@@ -570,13 +570,37 @@ def test_an_article_has_no_baseline_by_age_without_enough_earlier_articles_or_a_
         7,
         0.0,
     )
-    # An article first read in the first `article_age_days` of the days read may be older: never compared.
+    # A day too close to the first day read to know what came before starts no life; the same article drawing an
+    # audience again on D, after weeks without any, starts a new one.
     first_read = first_read_day(D, settings)
     seen_early = [("early", "early-art", first_read + timedelta(days=6), first_read + timedelta(days=6), 500)]
     seen_early += [("early", "early-art", D, D, 500)]
-    assert article_curves(D, D, settings)(spark.createDataFrame(seen_early, ARTICLE_DAILY)).count() == 0
+    curves = article_curves(D, D, settings)(spark.createDataFrame(seen_early, ARTICLE_DAILY)).collect()
+    assert [(row["first_day"], row["by_age"][0]) for row in curves] == [(D, 500)]
 
 
 def test_median_of_an_array_takes_the_middle_or_the_mean_of_the_middle_two(spark):
     frame = spark.createDataFrame([([5],), ([3, 1, 10, 2],), ([],)], "values array<long>")
     assert [row[0] for row in frame.select(median_of(F.col("values"))).collect()] == [5.0, 2.5, None]
+
+
+def test_article_baselines_of_a_range_equal_those_of_its_days_run_one_by_one_and_ignore_late_rows(spark):
+    rows = article_rows("late", 150)
+    # A late delivery of the article of D-3 (delivered on D for D-1) and one of an unseen article: neither counts.
+    rows += [
+        ("late", "late-art-3", D - timedelta(days=1), D, 900),
+        ("late", "late-art-x", D - timedelta(days=4), D, 90),
+    ]
+    frame = spark.createDataFrame(rows, ARTICLE_DAILY)
+    start = D - timedelta(days=2)
+    ranged = article_age_spikes(start, D, SETTINGS)(frame).collect()
+    one_by_one = [
+        row
+        for offset in range(3)
+        for row in article_age_spikes(start + timedelta(days=offset), start + timedelta(days=offset), SETTINGS)(
+            frame
+        ).collect()
+    ]
+    assert sorted(ranged) == sorted(one_by_one) and len(ranged) == 3
+    on_d = next(row for row in ranged if row["run_date"] == D)
+    assert (on_d["age_content"], on_d["observed_by_age"]) == ("late-art-3", [100, 30, 10, 155])
