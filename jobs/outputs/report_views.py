@@ -151,9 +151,11 @@ def life_chart(finding: dict, day: date, view: dict) -> str:
     life = view.get("life")
     if not life:
         return ""
+    days = len(life["series"])
+    span = "its first day" if days == 1 else f"its first {days} days"
     title = (
-        f"{finding['account_id']}: article {life['content_id']} over its first {len(life['series'])} days against "
-        "the account's earlier articles on the same days of their life"
+        f"{finding['account_id']}: article {life['content_id']} over {span} against the account's earlier "
+        "articles on the same days of their life"
     )
     return f"<h4>{escape(title)}</h4>" + charts.article_chart(life["series"], life["expected"], day, title)
 
