@@ -110,8 +110,11 @@ def test_engagement_view_ends_with_the_observed_day_above_the_threshold_and_is_d
         assert len(view["series"]) == settings.engagement.baseline_days + 1
         assert view["series"][-1] == (day, evidence["observed_events"])
         assert view["expected"] < view["threshold"] < evidence["observed_events"] * 1.01
+        # Every planted finding buys an article and so carries its curve: drawn over its first days.
+        assert view["life"] and view["life"]["series"][-1] == (day, evidence["article_age"]["observed_events"])
     document = render(review, "test lake", review_time())
     assert document.count('class="chart audience"') == len(review.engagement) > 0
+    assert document.count('class="chart article"') == len(review.engagement)
     assert f"Faked engagement ({len(review.engagement)})" in document
 
 
@@ -152,7 +155,7 @@ def test_blacklist_changes_hold_the_days_listings_and_not_other_days(platform_ru
     assert not blacklist_changes(lake, date(2026, 1, 2))
 
 
-def test_report_command_writes_one_self_contained_file(platform_run, tmp_path):
+def test_report_command_writes_one_self_contained_file(platform_run, settings, tmp_path):
     truth, lake, _ = platform_run
     out = tmp_path / "review.html"
     day = _spike_day(truth)
@@ -165,7 +168,10 @@ def test_report_command_writes_one_self_contained_file(platform_run, tmp_path):
     drawn_per_finding = ("fake_follower_spike", "fake_engagement", "unapproved_transfer")
     per_finding = lake.read("findings").where((F.col("run_date") == day) & F.col("detector").isin(*drawn_per_finding))
     charts = document.count('<svg xmlns="http://www.w3.org/2000/svg" class="chart')
-    assert charts == len(DETECTORS) + per_finding.count()
+    # A faked-engagement finding whose evidence holds its article's curve also draws the article over its first days.
+    lives = sum(1 for view in daily_review(lake, day, settings).engagement if view["life"])
+    assert document.count('class="chart article"') == lives
+    assert charts == len(DETECTORS) + per_finding.count() + lives
 
 
 def test_report_renders_its_charts_and_tables_in_headless_chromium(platform_run, settings, tmp_path):
@@ -176,7 +182,9 @@ def test_report_renders_its_charts_and_tables_in_headless_chromium(platform_run,
     page.write_text(render(review, "test lake", review_time()).replace("</body>", PROBE + "</body>"))
     probe = _render_in_chromium(page)
     charts = probe["charts"]
-    assert len(charts) == len(DETECTORS) + len(review.spikes) + len(review.engagement) + len(review.transfers)
+    lives = sum(1 for view in review.engagement if view["life"])
+    drawn_per_finding = len(review.spikes) + len(review.engagement) + lives + len(review.transfers)
+    assert len(charts) == len(DETECTORS) + drawn_per_finding
     assert all(width > 100 and height > 50 for width, height in (chart["size"] for chart in charts))
     drawn = {chart["label"].split(":")[0]: chart["bars"] for chart in charts}
     assert drawn["batch_registration"] >= 1 and drawn["quota_overrun"] >= 1
