@@ -173,6 +173,7 @@ def _share(part: Column, whole: Column) -> Column:
     return F.round(F.when(whole > 0, part / whole).otherwise(F.lit(0.0)), 3)
 
 
+# Long: one aggregation of the actors per day, then the three signals; splitting it would pass its columns around.
 def engagement_findings(spikes: DataFrame, settings: EngagementSettings) -> Callable[[DataFrame], DataFrame]:
     """From the judged actors of the `spikes` days: the days whose excess the suspicious actors explain."""
 
@@ -239,6 +240,7 @@ def engagement_findings(spikes: DataFrame, settings: EngagementSettings) -> Call
     return transform
 
 
+# Long: the evidence is one JSON struct listing every column an analyst reads; its length is that list.
 def engagement_evidence(settings: EngagementSettings) -> Callable[[DataFrame], DataFrame]:
     """Finding columns: severity by the suspicious events, score the z against the baseline."""
 
