@@ -23,7 +23,7 @@ from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 
 from accountwatch.jobs.core.config import EngagementSettings
-from accountwatch.jobs.detectors.fake_follower_spike import MAD_TO_SIGMA
+from accountwatch.jobs.detectors.robust import robust_z
 
 # The columns `article_age_spikes` adds per account and run day.
 AGE_COLUMNS = (
@@ -111,7 +111,16 @@ def article_age_spikes(start: date, end: date, settings: EngagementSettings) -> 
     """
 
     def transform(articles: DataFrame) -> DataFrame:
-        curves = articles.transform(article_curves(start, end, settings))
+        # Only accounts with an article drawing `min_events` on a run day can have a candidate: their curves alone.
+        busy = (
+            articles.where(F.col("event_date").between(F.lit(start), F.lit(end)))
+            .groupBy("account_id", "content_id", "event_date")
+            .agg(F.sum("events").alias("_events"))
+            .where(F.col("_events") >= settings.min_events)
+            .select("account_id")
+            .distinct()
+        )
+        curves = articles.join(busy, "account_id", "semi").transform(article_curves(start, end, settings))
         candidates = (
             curves.withColumn("age", F.explode(F.sequence(F.lit(0), F.lit(settings.article_age_days))))
             .withColumn("run_date", F.date_add("first_day", F.col("age")))
@@ -140,12 +149,12 @@ def article_age_spikes(start: date, end: date, settings: EngagementSettings) -> 
         )
         expected = F.element_at("expected_by_age", F.col("age") + 1)
         mad = median_of(F.transform("_earlier", lambda curve: F.abs(curve[F.col("age")] - expected)))
-        scale = F.greatest(F.lit(MAD_TO_SIGMA) * mad, F.sqrt(expected), F.lit(1.0))
+        scale, z = robust_z(F.col("observed"), F.col("age_expected"), mad)
         scored = (
             gathered.withColumn("expected_by_age", expected_by_age)
             .withColumn("age_expected", expected)
             .withColumn("age_scale", scale)
-            .withColumn("age_z", (F.col("observed") - F.col("age_expected")) / F.col("age_scale"))
+            .withColumn("age_z", z)
         )
         best = F.max_by(
             F.struct(

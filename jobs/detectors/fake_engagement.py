@@ -36,7 +36,8 @@ from accountwatch.jobs.core.config import EngagementSettings, Settings
 from accountwatch.jobs.detectors.base import Detection, Detector, FindingView, RawRows, RunInputs, Scoring
 from accountwatch.jobs.detectors.engagement_actors import day_actors
 from accountwatch.jobs.detectors.engagement_articles import article_age_spikes, first_read_day
-from accountwatch.jobs.detectors.fake_follower_spike import MAD_TO_SIGMA, spike_history_gap
+from accountwatch.jobs.detectors.fake_follower_spike import spike_history_gap
+from accountwatch.jobs.detectors.robust import robust_z
 from accountwatch.schemas.landing import AUDIENCE_EVENT_TYPES
 
 NAME = "fake_engagement"
@@ -69,12 +70,6 @@ def audience_days(start: date, end: date, min_events: int) -> Callable[[DataFram
         )
 
     return transform
-
-
-def _robust(observed: str, expected: str, mad: str) -> tuple[Column, Column]:
-    """The scale (1.4826 MAD, at least the Poisson sqrt and 1) and the robust z of `observed` against `expected`."""
-    scale = F.greatest(F.lit(MAD_TO_SIGMA) * F.col(mad), F.sqrt(F.col(expected)), F.lit(1.0))
-    return scale, (F.col(observed) - F.col(expected)) / scale
 
 
 # Long: one grid of baseline days, its sums per kind, then the two robust baselines (the day's, the top article's).
@@ -130,8 +125,8 @@ def audience_baselines(daily: DataFrame, baseline_days: int) -> Callable[[DataFr
                 F.median(F.abs(F.col("day_top") - F.col("expected_top"))).alias("mad_top"),
             )
         )
-        scale, z = _robust("events", "expected_events", "mad_events")
-        top_scale, top_z = _robust("top_article", "expected_top", "mad_top")
+        scale, z = robust_z(F.col("events"), F.col("expected_events"), F.col("mad_events"))
+        top_scale, top_z = robust_z(F.col("top_article"), F.col("expected_top"), F.col("mad_top"))
         return (
             candidates.join(medians, ["account_id", "run_date"])
             .join(spread, ["account_id", "run_date"])

@@ -30,12 +30,11 @@ from accountwatch.jobs.detectors.base import (
     RunInputs,
     Scoring,
 )
+from accountwatch.jobs.detectors.robust import robust_z
 from accountwatch.jobs.ingest.landing import days_between
 
 NAME = "fake_follower_spike"
 
-# Scale of a normal distribution's standard deviation to its median absolute deviation.
-MAD_TO_SIGMA = 1.4826
 MAX_PARTNERS = 5
 
 
@@ -109,20 +108,14 @@ def follow_baselines(daily: DataFrame, baseline_days: int) -> Callable[[DataFram
         expected = F.greatest(
             F.coalesce("median_follows", F.lit(0.0)), F.coalesce("weekday_median_follows", F.lit(0.0))
         )
+        scale, z = robust_z(F.col("follows"), F.col("expected_follows"), F.coalesce("mad_follows", F.lit(0.0)))
         return (
             candidates.join(medians, ["account_id", "run_date"], "left")
             .join(spread, ["account_id", "run_date"], "left")
             .fillna({"baseline_days": 0})
             .withColumn("expected_follows", expected.cast("double"))
-            .withColumn(
-                "baseline_scale",
-                F.greatest(
-                    F.lit(MAD_TO_SIGMA) * F.coalesce("mad_follows", F.lit(0.0)),
-                    F.sqrt("expected_follows"),
-                    F.lit(1.0),
-                ),
-            )
-            .withColumn("z", (F.col("follows") - F.col("expected_follows")) / F.col("baseline_scale"))
+            .withColumn("baseline_scale", scale)
+            .withColumn("z", z)
         )
 
     return transform
