@@ -21,7 +21,14 @@ first days), about a quarter of whom read each account every day. Then:
   the lockstep shows it: both planted;
 - `pumped`: an account read by the same pool; six aged bots, warmed up a month before, reload its article 40
   times each in one day (four rows counting ten reads): too few actors for a crowd, only the repeats show it:
-  planted.
+  planted;
+- `late` and `resurfaced`: two accounts read by a pool of their own, each publishing an article a day whose audience
+  decays (60 or 20 readers on its first day, then 30%, 10%, 5% ... of them), so their days swing between 44 and
+  75 events and their newest article between 20 and 60. On one day a farm of aged accounts that never acted
+  before reads `late`'s article of three days before from five phones (60 reads where an article draws 1 to 3 on
+  its fourth day: inside the day's swing and about the newest article's first day): only the article's baseline
+  by age shows it: planted. Three days later 60 of the pool's established readers come back to `resurfaced`'s
+  article of three days before (an old article shared again): never flagged.
 """
 
 from __future__ import annotations
@@ -159,6 +166,9 @@ def plant_engagement(rng: np.random.Generator, landing: Path, start: date, days:
         planted.add(_warmed_farm(files, start, end, copy, readers, start + timedelta(days=first_day + 10)))
         planted.update(_lockstep_farm(files, start, end, copy, readers, start + timedelta(days=first_day + 15)))
         planted.add(_pumped(files, start, end, copy, readers, start + timedelta(days=first_day + 20)))
+        pool = _aged_users(files, start, copy, "a", LIFE_READERS, 806)
+        planted.add(_bought_late(files, start, end, copy, pool, start + timedelta(days=first_day + 25)))
+        look_alikes.add(_resurfaced(files, start, end, copy, pool, start + timedelta(days=first_day + 28)))
     files.write(landing, FILE_NAME)
     return EngagementCases(frozenset(planted), frozenset(look_alikes), tuple(drips))
 
@@ -270,3 +280,62 @@ def _pumped(
                 ip, phone = f"10.245.{index}.9", f"b-phone-{bot}"
                 files.audience(account, bot, day, "read", article, ip, phone, hour=hour, count=PUMP_READS)
     return account, pumped_on
+
+
+# An organic article's audience on each day of its life, as shares of its first day's.
+LIFE = (1.0, 0.3, 0.1, 0.05, 0.02, 0.01, 0.01)
+LIFE_READERS = 80
+LATE_FARM = 60
+LATE_AGE = 3
+
+
+def _articles_with_lives(
+    files: OverlayFiles, account: str, days: tuple[date, date], readers: list[str], turn: int, operator_ip: str
+) -> None:
+    """`account` publishes an article a day of `days`; the article of an even (odd) day draws 60 (20) of `readers`
+    on its first day, then `LIFE`'s share of them on each day after."""
+    first, last = days
+    for day in days_between(first, last):
+        files.use(account, f"op_{account}", day, f"dev-op-{account}", operator_ip, publish=True)
+        for age, share in enumerate(LIFE):
+            offset = (day - first).days - age
+            if offset < 0:
+                continue
+            article = f"{account}-art-{(day - timedelta(days=age)).isoformat()}"
+            for position in range(round((60 if offset % 2 == 0 else 20) * share)):
+                index = (37 * offset + 61 * age + position + turn) % len(readers)
+                reader = readers[index]
+                files.audience(account, reader, day, "read", article, f"10.171.{index}.8", f"dev-{reader}")
+
+
+def _account_with_lives(
+    files: OverlayFiles, span: tuple[date, date], copy: int, case: tuple[str, int], readers: list[str], on: date
+) -> tuple[str, date, str]:
+    """The account of `case` (its name and serial), publishing articles with lives over `span` and read by
+    `readers`: its id, `on` (within the span) and its article of `LATE_AGE` days before `on`."""
+    (start, end), (name, serial) = span, case
+    account = _case_account(files, start, copy, name, serial)
+    on = min(on, end)
+    _articles_with_lives(files, account, span, readers, serial % 100, f"10.159.{serial % 100}.20")
+    return account, on, f"{account}-art-{(on - timedelta(days=LATE_AGE)).isoformat()}"
+
+
+def _bought_late(
+    files: OverlayFiles, start: date, end: date, copy: int, readers: list[str], bought_on: date
+) -> tuple[str, date]:
+    """An account of articles with lives; on `bought_on` a farm reads its article of `LATE_AGE` days before."""
+    account, bought_on, article = _account_with_lives(files, (start, end), copy, ("late", 960), readers, bought_on)
+    for index, actor in enumerate(_aged_users(files, start, copy, "l", LATE_FARM, 380)):
+        ip, phone = f"10.246.{index % 2}.{index % 200}", f"late-phone-{copy}-{index % 5}"
+        files.audience(account, actor, bought_on, "read", article, ip, phone)
+    return account, bought_on
+
+
+def _resurfaced(
+    files: OverlayFiles, start: date, end: date, copy: int, readers: list[str], back_on: date
+) -> tuple[str, date]:
+    """An account of articles with lives; on `back_on` 60 of its readers come back to an article."""
+    account, back_on, article = _account_with_lives(files, (start, end), copy, ("resurfaced", 975), readers, back_on)
+    for index, reader in enumerate(readers[:LATE_FARM]):
+        files.audience(account, reader, back_on, "read", article, f"10.171.{index}.8", f"dev-{reader}", hour=20)
+    return account, back_on

@@ -8,7 +8,7 @@ from datetime import date, timedelta
 
 import numpy as np
 
-from accountwatch.synthetic.plants.fake_engagement import FARM, WARM_UP_BEFORE, plant_engagement
+from accountwatch.synthetic.plants.fake_engagement import FARM, LATE_AGE, LATE_FARM, WARM_UP_BEFORE, plant_engagement
 
 START = date(2026, 1, 1)
 
@@ -69,3 +69,30 @@ def test_the_pump_is_six_bots_reloading_one_article_forty_times_each(tmp_path):
         assert (row["account_id"], row["event_type"]) == (account, "read")
         reads[row["actor_id"], row["content_id"]] += int(row["count"])
     assert sorted(reads.values()) == [40] * 6
+
+
+def test_the_late_farm_reads_an_article_on_its_fourth_day_and_the_resurfacing_readers_read_it_before(tmp_path):
+    cases = plant_engagement(np.random.default_rng(3), tmp_path, START, 150, 1)
+    [(late, bought_on)] = [(account, day) for account, day in cases.planted if account.endswith("_late")]
+    [(resurfaced, back_on)] = [(account, day) for account, day in cases.look_alikes if account.endswith("_resurfaced")]
+    rows = _rows_of(tmp_path, "u_eng_000_")
+    came_out = bought_on - timedelta(days=LATE_AGE)
+    article = [row for row in rows if row["content_id"] == f"{late}-art-{came_out.isoformat()}"]
+    per_day: dict[str, int] = defaultdict(int)
+    for row in article:
+        per_day[row["event_ts"][:10]] += int(row["count"])
+    farm = [row for row in article if row["actor_id"].startswith("u_eng_000_l")]
+    assert {row["event_ts"][:10] for row in farm} == {bought_on.isoformat()} and len(farm) == LATE_FARM
+    assert len({row["device_id"] for row in farm}) == 5
+    # Its first days as an organic article's (60 or 20 readers, then 30%, 10%), then the farm on the fourth.
+    assert [per_day[(came_out + timedelta(days=age)).isoformat()] for age in range(3)] in ([60, 18, 6], [20, 6, 2])
+    assert per_day[bought_on.isoformat()] - LATE_FARM in (3, 1)
+    # The day's other articles: the account's day stays within its usual 44 to 75 events plus the farm's 60.
+    day = [row for row in rows if row["account_id"] == late and row["event_ts"].startswith(bought_on.isoformat())]
+    assert sum(int(row["count"]) for row in day) - LATE_FARM in (44, 75)
+    # The resurfacing readers come back three days later, every one of them a reader since the first days.
+    old_article = f"{resurfaced}-art-{(back_on - timedelta(days=LATE_AGE)).isoformat()}"
+    back = [row for row in rows if row["content_id"] == old_article and row["event_ts"].startswith(back_on.isoformat())]
+    assert back_on == bought_on + timedelta(days=3) and len(back) - LATE_FARM in (3, 1)
+    first_read = {row["actor_id"]: row["event_ts"][:10] for row in reversed(rows) if row["account_id"] == resurfaced}
+    assert all(first_read[row["actor_id"]] < (START + timedelta(days=7)).isoformat() for row in back)
