@@ -28,7 +28,14 @@ first days), about a quarter of whom read each account every day. Then:
   before reads `late`'s article of three days before from five phones (60 reads where an article draws 1 to 3 on
   its fourth day: inside the day's swing and about the newest article's first day): only the article's baseline
   by age shows it: planted. Three days later 60 of the pool's established readers come back to `resurfaced`'s
-  article of three days before (an old article shared again): never flagged.
+  article of three days before (an old article shared again): never flagged;
+- `news_a`, `news_b`, `news_c`: three accounts of different subjects, each read by 38 established readers of its
+  own (a quarter a day; each reader also read the other two once at the period's start). On one news day every
+  reader of each reads, half of them share, all in the same morning hour: three surges at once with different
+  readers each: never flagged;
+- `push`: an account with 60 subscribers who followed it at the period's start and read it (a quarter a day, and
+  once another account at the start); one morning it pushes to them and every one reads within the hour, a third
+  of them like: never flagged.
 """
 
 from __future__ import annotations
@@ -169,6 +176,9 @@ def plant_engagement(rng: np.random.Generator, landing: Path, start: date, days:
         pool = _aged_users(files, start, copy, "a", LIFE_READERS, 806)
         planted.add(_bought_late(files, start, end, copy, pool, start + timedelta(days=first_day + 25)))
         look_alikes.add(_resurfaced(files, start, end, copy, pool, start + timedelta(days=first_day + 28)))
+        news = _news_day(files, start, end, copy, start + timedelta(days=first_day + 31))
+        look_alikes.update(news)
+        look_alikes.add(_pushed(files, start, end, copy, news[0][0], start + timedelta(days=first_day + 34)))
     files.write(landing, FILE_NAME)
     return EngagementCases(frozenset(planted), frozenset(look_alikes), tuple(drips))
 
@@ -339,3 +349,58 @@ def _resurfaced(
     for index, reader in enumerate(readers[:LATE_FARM]):
         files.audience(account, reader, back_on, "read", article, f"10.171.{index}.8", f"dev-{reader}", hour=20)
     return account, back_on
+
+
+NEWS_READERS = 38
+PUSH_SUBSCRIBERS = 60
+
+
+def _read_once_elsewhere(files: OverlayFiles, account: str, day: date, actors: list[str]) -> None:
+    """`actors` each read `account`'s article of `day` once: from then on they are active elsewhere too."""
+    for index, actor in enumerate(actors):
+        files.audience(
+            account, actor, day, "read", f"{account}-art-{day.isoformat()}", f"10.172.{index}.8", f"dev-{actor}"
+        )
+
+
+def _news_day(files: OverlayFiles, start: date, end: date, copy: int, news_on: date) -> list[tuple[str, date]]:
+    """Three accounts of different subjects with readers of their own; on `news_on` every reader of each reads."""
+    news_on = min(news_on, end)
+    # Serials and user ranges of their own (see the other cases' `_case_account` and `_aged_users` calls).
+    accounts = [_case_account(files, start, copy, f"news_{side}", 1040 + 10 * k) for k, side in enumerate("abc")]
+    pools = [
+        _aged_users(files, start, copy, f"n{side}", NEWS_READERS, 886 + NEWS_READERS * k)
+        for k, side in enumerate("abc")
+    ]
+    for day in days_between(start, end):
+        for serial, (account, readers) in enumerate(zip(accounts, pools, strict=True)):
+            article = _published_and_read(files, account, day, (day - start).days, readers, f"10.159.{40 + serial}.20")
+            for index, reader in enumerate(readers if day == news_on else []):
+                files.audience(account, reader, day, "read", article, f"10.170.{index}.8", f"dev-{reader}", hour=7)
+                if index % 2 == 0:
+                    files.audience(account, reader, day, "share", article, f"10.170.{index}.8", f"dev-{reader}", hour=7)
+    elsewhere = min(start + timedelta(days=1), end)
+    for serial, readers in enumerate(pools):
+        for other in accounts[:serial] + accounts[serial + 1 :]:
+            _read_once_elsewhere(files, other, elsewhere, readers)
+    return [(account, news_on) for account in accounts]
+
+
+def _pushed(
+    files: OverlayFiles, start: date, end: date, copy: int, elsewhere: str, pushed_on: date
+) -> tuple[str, date]:
+    """An account whose subscribers read it; on `pushed_on` it pushes and every subscriber reads within the hour."""
+    account = _case_account(files, start, copy, "push", 1070)
+    pushed_on = min(pushed_on, end)
+    subscribers = _aged_users(files, start, copy, "p", PUSH_SUBSCRIBERS, 440)
+    for index, subscriber in enumerate(subscribers):
+        files.follow(account, subscriber, start, 9 * 3600 + 37 * index)
+    _read_once_elsewhere(files, elsewhere, min(start + timedelta(days=1), end), subscribers)
+    for day in days_between(start, end):
+        article = _published_and_read(files, account, day, (day - start).days, subscribers, "10.159.45.20")
+        for index, subscriber in enumerate(subscribers if day == pushed_on else []):
+            ip, device = f"10.170.{index}.8", f"dev-{subscriber}"
+            files.audience(account, subscriber, day, "read", article, ip, device, hour=8)
+            if index % 3 == 0:
+                files.audience(account, subscriber, day, "like", article, ip, device, hour=8)
+    return account, pushed_on

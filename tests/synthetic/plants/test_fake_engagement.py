@@ -8,7 +8,15 @@ from datetime import date, timedelta
 
 import numpy as np
 
-from accountwatch.synthetic.plants.fake_engagement import FARM, LATE_AGE, LATE_FARM, WARM_UP_BEFORE, plant_engagement
+from accountwatch.synthetic.plants.fake_engagement import (
+    FARM,
+    LATE_AGE,
+    LATE_FARM,
+    NEWS_READERS,
+    PUSH_SUBSCRIBERS,
+    WARM_UP_BEFORE,
+    plant_engagement,
+)
 
 START = date(2026, 1, 1)
 
@@ -96,3 +104,40 @@ def test_the_late_farm_reads_an_article_on_its_fourth_day_and_the_resurfacing_re
     assert back_on == bought_on + timedelta(days=3) and len(back) - LATE_FARM in (3, 1)
     first_read = {row["actor_id"]: row["event_ts"][:10] for row in reversed(rows) if row["account_id"] == resurfaced}
     assert all(first_read[row["actor_id"]] < (START + timedelta(days=7)).isoformat() for row in back)
+
+
+def test_the_news_day_lifts_three_accounts_with_different_readers_and_the_push_its_own_subscribers(tmp_path):
+    cases = plant_engagement(np.random.default_rng(3), tmp_path, START, 150, 1)
+    news = sorted((account, day) for account, day in cases.look_alikes if "_news_" in account)
+    [(pushed, pushed_on)] = [(account, day) for account, day in cases.look_alikes if account.endswith("_push")]
+    assert len(news) == 3 and len({day for _, day in news}) == 1
+    news_on = news[0][1]
+    rows = _rows_of(tmp_path, "u_eng_000_")
+    readers = {
+        account: {
+            row["actor_id"]
+            for row in rows
+            if row["account_id"] == account and row["event_ts"].startswith(f"{news_on} 07:")
+        }
+        for account, _ in news
+    }
+    assert [len(group) for group in readers.values()] == [NEWS_READERS] * 3
+    assert not set.intersection(*readers.values())  # different readers each: no lockstep
+    # Every one of them read the other news accounts once, at the period's start: active elsewhere.
+    for account, group in readers.items():
+        elsewhere = {row["account_id"] for row in rows if row["actor_id"] in group and row["account_id"] != account}
+        assert elsewhere == set(readers) - {account}
+    follows = [row for row in _subscription_rows(tmp_path) if row["account_id"] == pushed]
+    assert len(follows) == PUSH_SUBSCRIBERS and {row["event_ts"][:10] for row in follows} == {START.isoformat()}
+    pushed_reads = [
+        row for row in rows if row["account_id"] == pushed and row["event_ts"].startswith(f"{pushed_on} 08:")
+    ]
+    assert {row["actor_id"] for row in pushed_reads} == {row["user_id"] for row in follows}
+
+
+def _subscription_rows(landing) -> list[dict[str, str]]:
+    rows = []
+    for path in sorted((landing / "subscriptions").glob("date=*/*.csv")):
+        with path.open(encoding="utf-8") as handle:
+            rows += list(csv.DictReader(handle))
+    return rows
