@@ -20,7 +20,7 @@ from accountwatch.jobs.core import timing
 from accountwatch.jobs.core.config import ConfigError, load_settings
 from accountwatch.jobs.core.lake import LakeError
 from accountwatch.jobs.core.pii import MissingPiiKeyError, PiiKeyMismatchError, pii_key_from_environment
-from accountwatch.jobs.core.spark import SparkSetupError
+from accountwatch.jobs.core.spark import SparkSetupError, sized_for
 from accountwatch.jobs.detectors.run import detect_range
 from accountwatch.jobs.ingest.landing import LandingError
 from accountwatch.jobs.ingest.load import QuarantineThresholdError, ingest_range
@@ -69,9 +69,9 @@ def ingest_task(landing: str, lake_dir: str, config_file: str | None, start: str
     with timing.stage("task ingest"):
         pii_key = pii_key_from_environment()
         lake, settings = open_lake(lake_dir, config_file)
-        report = ingest_range(
-            lake, Path(landing), date.fromisoformat(start), date.fromisoformat(end), settings, pii_key, _log
-        )
+        first, last = date.fromisoformat(start), date.fromisoformat(end)
+        with sized_for(lake.spark, (last - first).days + 1, settings):
+            report = ingest_range(lake, Path(landing), first, last, settings, pii_key, _log)
     return {
         name: {
             "files": load.files,
@@ -95,9 +95,9 @@ def detect_task(lake_dir: str, config_file: str | None, start: str, end: str, fr
     """Judge the days from start to end and write their findings."""
     with timing.stage("task detect"):
         lake, settings = open_lake(lake_dir, config_file)
-        outcome = detect_range(
-            lake, date.fromisoformat(start), date.fromisoformat(end), settings, from_current_state, _log
-        )
+        first, last = date.fromisoformat(start), date.fromisoformat(end)
+        with sized_for(lake.spark, (last - first).days + 1, settings):
+            outcome = detect_range(lake, first, last, settings, from_current_state, _log)
     standing = outcome.standing
     return {
         "detectors": {

@@ -255,6 +255,7 @@ class SparkSection(_Section):
     shuffle_partitions: PositiveCount
     driver_memory: MemorySize
     jars_dir: Text
+    interpreted_max_days: Count
 
 
 class IngestSection(_Section):
@@ -362,6 +363,7 @@ class Settings:
     shuffle_partitions: int = 4
     driver_memory: str = "4g"
     jars_dir: Path = REPOSITORY_ROOT / ".jars"
+    interpreted_max_days: int = 3
     max_quarantine_share: float = 0.05
     max_late_days: int = 7
     lock_wait_seconds: float = 1800.0
@@ -426,6 +428,7 @@ RUNTIME_SETTINGS = frozenset(
         "shuffle_partitions",
         "driver_memory",
         "jars_dir",
+        "interpreted_max_days",
         "source",
         "lock_wait_seconds",
         "nightly_cron",
@@ -517,6 +520,7 @@ def _settings(config: ConfigFile, source: str) -> Settings:
         shuffle_partitions=spark.shuffle_partitions,
         driver_memory=spark.driver_memory,
         jars_dir=Path(spark.jars_dir) if spark.jars_dir else REPOSITORY_ROOT / ".jars",
+        interpreted_max_days=spark.interpreted_max_days,
         max_quarantine_share=config.ingest.max_quarantine_share,
         max_late_days=config.ingest.max_late_days,
         lock_wait_seconds=config.runs.lock_wait_seconds,
