@@ -65,7 +65,7 @@ demo: setup
 # Two workers, one per core; tests/conftest.py keeps each file in one worker, the shared platform's readers together.
 PYTEST_WORKERS ?= 2
 test: setup browser
-	$(BIN)/python -m pytest -q --durations=15 -n $(PYTEST_WORKERS) tests
+	$(BIN)/python -m pytest -q --durations=40 -n $(PYTEST_WORKERS) tests
 
 # The inner loop: unit tests on literal frames, no flows, no landing folders.
 test-fast: setup
