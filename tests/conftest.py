@@ -20,7 +20,7 @@ if getattr(_main, "__spec__", None) is None and not hasattr(_main, "__file__"):
 
 from accountwatch.jobs.core.config import Settings, load_settings  # noqa: E402
 from accountwatch.jobs.core.lake import Lake  # noqa: E402
-from accountwatch.jobs.core.spark import get_spark  # noqa: E402
+from accountwatch.jobs.core.spark import INTERPRETED_SQL, get_spark, session_conf  # noqa: E402
 
 os.environ.setdefault("ACCOUNTWATCH_PII_KEY", "test-key-0123456789abcdef")
 # Python turns naive datetimes into instants with the process time zone: make literals mean platform time.
@@ -117,11 +117,7 @@ def lake(spark, settings, tmp_path: Path) -> Lake:
 # 2026-12-02, test_fake_follower_spike 250 s against 308 s, test_batch_registration 237 s against 272 s. The results
 # are the same by Spark's contract; the integration tests (flows, processes, landing folders) keep the production
 # settings, and the commands they start run with them.
-LITERAL_FRAME_SQL = {
-    "spark.sql.adaptive.enabled": "false",
-    "spark.sql.codegen.wholeStage": "false",
-    "spark.sql.codegen.factoryMode": "NO_CODEGEN",
-}
+LITERAL_FRAME_SQL = {"spark.sql.adaptive.enabled": "false", **INTERPRETED_SQL}
 
 
 @pytest.fixture(autouse=True)
@@ -130,18 +126,8 @@ def literal_frame_execution(request):
     if request.node.get_closest_marker("integration") or "spark" not in request.fixturenames:
         yield
         return
-    session = request.getfixturevalue("spark")
-    before = {key: session.conf.get(key, None) for key in LITERAL_FRAME_SQL}
-    for key, value in LITERAL_FRAME_SQL.items():
-        session.conf.set(key, value)
-    try:
+    with session_conf(request.getfixturevalue("spark"), LITERAL_FRAME_SQL):
         yield
-    finally:
-        for key, value in before.items():
-            if value is None:
-                session.conf.unset(key)
-            else:
-                session.conf.set(key, value)
 
 
 @pytest.fixture(scope="session")

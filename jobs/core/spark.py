@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Iterator
-from contextlib import contextmanager, nullcontext
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 
 from pyspark.sql import SparkSession
@@ -108,16 +108,10 @@ INTERPRETED_SQL = {
 
 
 @contextmanager
-def sized_for(spark: SparkSession, days: int, settings: Settings) -> Iterator[None]:
-    """Run the block's plans interpreted when the run covers at most `interpreted_max_days` days; then restore.
-
-    The results are the same either way (Spark's contract); a backfill's big plans keep their generated code.
-    """
-    if days > settings.interpreted_max_days:
-        yield
-        return
-    before: dict[str, str | None] = {key: spark.conf.get(key, None) for key in INTERPRETED_SQL}
-    for key, value in INTERPRETED_SQL.items():
+def session_conf(spark: SparkSession, values: dict[str, str]) -> Iterator[None]:
+    """Set the SQL settings `values` on the session for the block, then put back what each was (or unset it)."""
+    before: dict[str, str | None] = {key: spark.conf.get(key, None) for key in values}
+    for key, value in values.items():
         spark.conf.set(key, value)
     try:
         yield
@@ -127,3 +121,11 @@ def sized_for(spark: SparkSession, days: int, settings: Settings) -> Iterator[No
                 spark.conf.unset(key)
             else:
                 spark.conf.set(key, earlier)
+
+
+def sized_for(spark: SparkSession, days: int, settings: Settings) -> AbstractContextManager[None]:
+    """The block's plans run interpreted when the run covers at most `interpreted_max_days` days.
+
+    The results are the same either way (Spark's contract); a backfill's big plans keep their generated code.
+    """
+    return session_conf(spark, INTERPRETED_SQL) if days <= settings.interpreted_max_days else nullcontext()
