@@ -22,7 +22,7 @@ from accountwatch.jobs.core.lake import LakeError
 from accountwatch.jobs.core.pii import MissingPiiKeyError, PiiKeyMismatchError, pii_key_from_environment
 from accountwatch.jobs.core.spark import SparkSetupError, sized_for
 from accountwatch.jobs.detectors.run import detect_range
-from accountwatch.jobs.ingest.landing import LandingError
+from accountwatch.jobs.ingest.landing import LandingError, days_between
 from accountwatch.jobs.ingest.load import QuarantineThresholdError, ingest_range
 
 IO_RETRIES = 3
@@ -70,7 +70,7 @@ def ingest_task(landing: str, lake_dir: str, config_file: str | None, start: str
         pii_key = pii_key_from_environment()
         lake, settings = open_lake(lake_dir, config_file)
         first, last = date.fromisoformat(start), date.fromisoformat(end)
-        with sized_for(lake.spark, (last - first).days + 1, settings):
+        with sized_for(lake.spark, len(days_between(first, last)), settings):
             report = ingest_range(lake, Path(landing), first, last, settings, pii_key, _log)
     return {
         name: {
@@ -96,7 +96,7 @@ def detect_task(lake_dir: str, config_file: str | None, start: str, end: str, fr
     with timing.stage("task detect"):
         lake, settings = open_lake(lake_dir, config_file)
         first, last = date.fromisoformat(start), date.fromisoformat(end)
-        with sized_for(lake.spark, (last - first).days + 1, settings):
+        with sized_for(lake.spark, len(days_between(first, last)), settings):
             outcome = detect_range(lake, first, last, settings, from_current_state, _log)
     standing = outcome.standing
     return {
