@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 from chispa import assert_df_equality
+from delta.tables import DeltaTable
 
 from accountwatch.jobs.core import lake as lake_module
 from accountwatch.jobs.core.lake import FAULT_AT_VARIABLE, FAULT_TRACE_VARIABLE, TABLES, fault_point, local_rows
@@ -41,6 +42,19 @@ def test_replace_and_upsert_are_each_one_counted_commit(fresh_count, monkeypatch
     lake.replace("loaded_days", day, "ingest_date = DATE'2026-03-01'")
     lake.upsert("loaded_days", day, ["table_name", "ingest_date"])
     assert trace.read_text().splitlines() == ["1\treplace\tloaded_days", "2\tupsert\tloaded_days"]
+
+
+def test_version_is_the_newest_commit_of_the_log_as_delta_history_gives_it(lake, spark):
+    assert lake.version("loaded_days") is None
+    day = spark.createDataFrame([("subscriptions", date(2026, 3, 1), 1, 5, 5, 0)], TABLES["loaded_days"].schema)
+    lake.replace("loaded_days", day, "ingest_date = DATE'2026-03-01'")
+    lake.upsert("loaded_days", day, ["table_name", "ingest_date"])
+    log = lake.root / "loaded_days" / "_delta_log"
+    # What a writer leaves in the log besides commits: a checkpoint of a later version and a commit being written.
+    (log / "00000000000000000009.checkpoint.parquet").write_bytes(b"")
+    (log / ".00000000000000000009.json.5f1c.tmp").write_bytes(b"")
+    history = DeltaTable.forPath(spark, lake.path("loaded_days")).history(1).collect()[0]["version"]
+    assert lake.version("loaded_days") == history == 2
 
 
 @pytest.mark.parametrize(
