@@ -265,8 +265,8 @@ class Lake:
         and a snapshot per table, and a detect run pins eleven tables, a console page seven.
         """
         try:
-            entries = os.scandir(self.root / name / "_delta_log")
-        except FileNotFoundError:
+            entries = os.scandir(os.path.join(self.path(name), "_delta_log"))
+        except (FileNotFoundError, NotADirectoryError):
             return None
         with entries:
             versions = [int(match[1]) for entry in entries if (match := COMMIT_FILE.fullmatch(entry.name))]
