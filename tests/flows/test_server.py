@@ -160,7 +160,9 @@ def served_rerun(platform_run, spark, settings, tmp_path_factory) -> ServedRerun
                 seen.append(line)
                 if served is None and _ok(client, "/health", timeout=1):
                     served = start_serving()
-                if "writing findings" in line:
+                # Detect's first step: ingest has committed the day, detect has written nothing yet, as at any point
+                # before its findings write (which once was the kill point here, at the cost of the detectors' work).
+                if "building account snapshots" in line:
                     os.killpg(run.pid, signal.SIGKILL)
                     break
             run.wait(timeout=60)
