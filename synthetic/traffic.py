@@ -62,6 +62,8 @@ class EventFactory:
             )
             chosen[older] = self.previous_article[accounts][older]
         named = chosen >= 0
+        if not named.any():  # none of them has published yet (at 10x the bench size, a viral account can be new)
+            return articles
         stems = np.char.add(self.world.accounts.account_id[accounts[named]].astype(str), "-art")
         articles[named] = np.char.add(stems, np.char.zfill(chosen[named].astype(str), 3)).astype(object)
         return articles

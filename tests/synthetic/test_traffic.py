@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from datetime import timedelta
+from types import SimpleNamespace
 
-from accountwatch.synthetic.traffic import ARTICLE_IDS_FROM_DAY
+import numpy as np
+
+from accountwatch.synthetic.traffic import ARTICLE_IDS_FROM_DAY, EventFactory
 from tests.synthetic.landed import AUDIENCE_TYPES, START, platform_day
 
 
@@ -48,3 +51,13 @@ def test_a_viral_day_reads_one_article(tiny):
         )
         top, top_count = articles.most_common(1)[0]
         assert top is not None and top_count >= 0.75 * sum(articles.values()), (account, day, articles)
+
+
+def test_audience_of_accounts_that_never_published_reads_no_article():
+    factory = EventFactory.__new__(EventFactory)
+    factory.world = SimpleNamespace(accounts=SimpleNamespace(account_id=np.array(["pa_1", "pa_2"], dtype=object)))
+    factory.latest_article = np.array([-1, 40])
+    factory.previous_article = np.array([-1, -1])
+
+    assert factory._articles(np.array([0, 0]), ARTICLE_IDS_FROM_DAY + 20).tolist() == [None, None]
+    assert factory._articles(np.array([0, 1]), ARTICLE_IDS_FROM_DAY + 20).tolist() == [None, "pa_2-art040"]
