@@ -229,6 +229,21 @@ def test_peer_nightly_days_find_what_a_backfill_of_the_same_days_finds(tmp_path)
     assert len(nightly.finding_keys()) == 3
 
 
+def test_peer_on_a_database_file_finds_what_one_in_memory_finds_and_keeps_it_on_disk(tmp_path):
+    _dormancy_platform(tmp_path)
+    in_memory = Peer(tmp_path, Settings(dormant_months=1))
+    in_memory.backfill(date(2026, 1, 1), date(2026, 2, 6))
+    database = tmp_path / "peer.duckdb"
+    on_file = Peer(tmp_path, Settings(dormant_months=1), database=str(database))
+
+    on_file.backfill(date(2026, 1, 1), date(2026, 2, 6))
+    on_file.close()
+
+    reopened = Peer(tmp_path, Settings(dormant_months=1), database=str(database))
+    assert reopened.finding_keys() == in_memory.finding_keys()
+    assert len(in_memory.finding_keys()) == 3
+
+
 def test_peer_flags_accounts_beyond_the_subject_quota_on_their_first_day(tmp_path):
     first, second = date(2026, 3, 1), date(2026, 3, 2)
     write_csv(
