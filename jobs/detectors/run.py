@@ -223,27 +223,33 @@ def _detect_pinned(
             snapshot_from_current(lake, start) if from_current_state else snapshots_from_history(lake, start, end)
         ).persist()
     condition_now: DataFrame | None = None
+    in_condition: list[tuple[Detector, SpellRule, DataFrame]] = []
     try:
         columns = [*CANDIDATE_COLUMNS, "detector"]
         spells = [detector for detector in registry.in_phase("before_blacklist") if detector.spell is not None]
-        in_condition: list[tuple[Detector, SpellRule, DataFrame]] = []
         spell_inputs = SpellInputs(lake, start, end, settings)
         for detector in spells:
             spell, judged = detector.spell, outcomes[detector.name].judged_days
             if spell is None or not judged:
                 continue
             judged_snapshots = snapshots if judged == days else snapshots.where(F.col("run_date").isin(*judged))
-            in_condition.append((detector, spell, judged_snapshots.transform(spell.condition(spell_inputs))))
+            # Kept: the candidates, what is newly in condition and the detector state all read these rows.
+            rows = judged_snapshots.transform(spell.condition(spell_inputs)).persist()
+            in_condition.append((detector, spell, rows))
         condition_rows = [
             rows.select("run_date", F.lit(detector.name).alias("detector"), "account_id")
             for detector, _, rows in in_condition
         ]
-        # Read twice: by the findings (what is newly in condition) and by the detector state written after settle.
+        # Read by the findings (what is newly in condition) and by the detector state written after settle.
         condition_now = (
             reduce(DataFrame.unionByName, condition_rows)
             if condition_rows
             else local_rows(spark, [], TABLES["detector_state"].schema)
         ).persist()
+        # Built here, once. Left to its readers, the cache was still empty when the detector state was written, which
+        # computed the conditions again, and the candidates computed them apart from it.
+        with timing.stage("detect: accounts in condition (spell detectors)"):
+            condition_now.count()
 
         with timing.stage("detect: previous judged days (detector_runs)"):
             previous = _previous_judged(lake, outcomes, start)
@@ -322,4 +328,6 @@ def _detect_pinned(
         snapshots.unpersist()
         if condition_now is not None:
             condition_now.unpersist()
+        for _, _, rows in in_condition:
+            rows.unpersist()
     return RunOutcome(outcomes, standing)
