@@ -16,7 +16,7 @@ DELTA_JARS    := delta-spark_$(SPARK_MINOR)_2.13/$(DELTA_VERSION)/delta-spark_$(
 # No outbound telemetry; its heartbeat also races the ephemeral server's SQLite ("database is locked").
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
 
-.PHONY: setup jars browser demo test test-fast bench growth faults cluster-test lint clean
+.PHONY: setup jars browser demo test test-fast bench bench-floor growth faults cluster-test lint clean
 
 setup: $(STAMPS)/installed $(STAMPS)/prefect-db jars
 
@@ -73,6 +73,11 @@ test-fast: setup
 
 bench: setup
 	$(BIN)/python -m accountwatch.benchmarks.nightly
+	$(BIN)/python -m accountwatch.benchmarks.floor
+
+# The floor alone: a nightly run's skeleton with one row where the real run has a day's rows (about 7 minutes).
+bench-floor: setup
+	$(BIN)/python -m accountwatch.benchmarks.floor
 
 # Backfill time and peak memory at 1, 3 and 10 times the bench platform, beside the DuckDB peer (hours at 10x).
 growth: setup
