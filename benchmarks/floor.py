@@ -9,7 +9,7 @@ run can skip, with one row where the real run has a day's rows:
 - give Prefect its temporary server and run the nightly run's flows and tasks (`nightly` with the subflows
   `ingest_day` and `detect_day`, the four tasks and the two artifacts), as `accountwatch run` does;
 - start the JVM and the Spark session with the Delta jars, with the nightly run's session settings;
-- read each table a nightly run writes (one small Spark job each) and make the nightly run's 19 Delta commits
+- read each table a nightly run writes (a count of one day's rows each) and make the nightly run's 19 Delta commits
   (12 in ingest, 7 in detect: `NIGHTLY_COMMITS`), each of one row into a table of a few rows;
 - run the four Great Expectations suites a nightly run runs, each on an empty frame.
 
@@ -212,7 +212,7 @@ PARTS = (
     "process start and imports",
     "JVM and Spark session start",
     "Prefect: temporary server, flows, tasks and artifacts",
-    "Delta: read each table written (one small job each)",
+    "Delta: read each table written (one small count each)",
     f"Delta: {len(NIGHTLY_COMMITS)} one-row commits",
     "Great Expectations: 4 suites on empty frames",
     "the rest (process exit, Spark's shutdown)",

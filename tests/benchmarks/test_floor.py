@@ -25,7 +25,7 @@ COLD = [
 def test_stages_are_summed_into_the_parts_and_the_rest_is_what_no_stage_covers():
     parts = summary(COLD, end_to_end=23.0)
 
-    assert parts["Delta: read each table written (one small job each)"] == (1.5, 6)
+    assert parts["Delta: read each table written (one small count each)"] == (1.5, 6)
     assert parts[f"Delta: {len(NIGHTLY_COMMITS)} one-row commits"] == (5.0, 20)
     assert parts["Great Expectations: 4 suites on empty frames"] == (1.5, 4)
     assert parts["JVM and Spark session start"] == (8.0, 0)
