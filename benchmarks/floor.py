@@ -76,7 +76,7 @@ def set_up(lake: Path) -> None:
     spark: SparkSession = get_spark(load_settings(None), app_name="accountwatch-floor-setup")
     rows = spark.sql(
         f"SELECT CONCAT('k', CAST(id AS STRING)) AS key, DATE_SUB(DATE'{DAY}', CAST(id AS INT) + 1) AS day,"
-        " id AS value FROM RANGE(" + str(ROWS_PER_TABLE) + ")"
+        f" id AS value FROM RANGE({ROWS_PER_TABLE})"
     )
     for table in sorted({table for _, table, _ in NIGHTLY_COMMITS}):
         rows.write.format("delta").mode("overwrite").save(str(lake / table))
