@@ -116,15 +116,21 @@ def platform(tmp_path_factory) -> Path:
     return landing
 
 
-def run_days(lake: Lake, landing: Path, start: date, end: date, settings, nightly: bool = False):
-    ingest_range(lake, landing, start, end, settings, KEY)
-    return detect_range(lake, start, end, settings, from_current_state=nightly, now=NOW)
+@pytest.fixture(scope="module")
+def loaded(spark, settings, platform, tmp_path_factory) -> Path:
+    """A lake with every day loaded and none judged, which the judged lakes below start from as copies."""
+    folder = tmp_path_factory.mktemp("standing-loaded") / "lake"
+    ingest_range(Lake(spark, folder, settings), platform, D1, D5, settings, KEY)
+    return folder
 
 
 @pytest.fixture(scope="module")
-def backfilled(spark, settings, platform, tmp_path_factory) -> Lake:
-    lake = Lake(spark, tmp_path_factory.mktemp("standing-bulk") / "lake", settings)
-    run_days(lake, platform, D1, D5, settings)
+def backfilled(spark, settings, loaded, tmp_path_factory) -> Lake:
+    """Every day judged in one range, as a backfill judges them."""
+    copy = tmp_path_factory.mktemp("standing-bulk") / "lake"
+    shutil.copytree(loaded, copy)
+    lake = Lake(spark, copy, settings)
+    detect_range(lake, D1, D5, settings, from_current_state=False, now=NOW)
     return lake
 
 
@@ -134,13 +140,12 @@ def judge(lake: Lake, day: date, settings):
 
 
 @pytest.fixture
-def through_d3(spark, settings, platform, tmp_path_factory) -> Lake:
+def through_d3(spark, settings, loaded, tmp_path_factory) -> Lake:
     """A lake with every day loaded and D1..D3 judged, copied for each test that changes it."""
     folder = tmp_path_factory.getbasetemp() / "standing-d3"
     if not folder.exists():
-        lake = Lake(spark, folder / "lake", settings)
-        ingest_range(lake, platform, D1, D5, settings, KEY)
-        detect_range(lake, D1, D3, settings, from_current_state=False, now=NOW)
+        shutil.copytree(loaded, folder / "lake")
+        detect_range(Lake(spark, folder / "lake", settings), D1, D3, settings, from_current_state=False, now=NOW)
     copy = tmp_path_factory.mktemp("standing-copy") / "lake"
     shutil.copytree(folder / "lake", copy)
     return Lake(spark, copy, settings)
