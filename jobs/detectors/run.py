@@ -174,8 +174,8 @@ class _FindingsWriter:
 
     def write_findings(self, findings: DataFrame) -> None:
         self.say("writing findings")
-        with timing.stage("findings write: every detector's rows, then MERGE"):
-            self.lake.upsert("findings", findings, ["finding_id"], delete_unmatched_where=self.slice_predicate)
+        with timing.stage("findings write: every detector's rows replace the run's slice"):
+            self.lake.replace("findings", findings, self.slice_predicate)
         with timing.stage("findings count per detector"):
             self.counts.update(
                 {
@@ -295,9 +295,7 @@ def _detect_pinned(
             .persist()
         )
         detectors = ", ".join(f"'{name}'" for name in outcomes)
-        writer = _FindingsWriter(
-            lake, f"{between('{t}.run_date', start, end)} AND {{t}}.detector IN ({detectors})", say
-        )
+        writer = _FindingsWriter(lake, f"{between('run_date', start, end)} AND detector IN ({detectors})", say)
         with timing.stage("settle"):
             standing = settle(
                 SettleInputs(lake, start, end, settings, snapshots, found, now or datetime.now(settings.zone)), writer

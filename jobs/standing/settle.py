@@ -238,12 +238,7 @@ def settle(inputs: SettleInputs, sink: FindingsSink) -> StandingOutcome:
         barring_kept, held_back = _held_back(barring_found.persist(), verdicts, bool(dismissed))
         outcome.suppressed += held_back
         detectors = ", ".join(f"'{detector.name}'" for detector in registry.in_phase("after_blacklist"))
-        lake.upsert(
-            "findings",
-            barring_kept,
-            ["finding_id"],
-            delete_unmatched_where=f"{between('{t}.run_date', start, end)} AND {{t}}.detector IN ({detectors})",
-        )
+        lake.replace("findings", barring_kept, f"{between('run_date', start, end)} AND detector IN ({detectors})")
         outcome.barring_findings = {
             (row["detector"], row["run_date"]): row["count"]
             for row in barring_kept.groupBy("detector", "run_date").count().collect()
