@@ -108,3 +108,16 @@ def test_local_rows_refuse_a_value_of_the_wrong_type_rather_than_store_null(spar
     rows = [(date(2026, 3, 1), "a", "ok", "many", None)]
     with pytest.raises(Exception, match="(?i)malformed|FAILFAST"):
         local_rows(spark, rows, TABLES["detector_runs"].schema).collect()
+
+
+def test_replace_rewrites_only_its_slice_empties_it_when_given_no_rows_and_refuses_a_row_outside_it(lake, spark):
+    schema = TABLES["loaded_days"].schema
+    first, second = date(2026, 3, 1), date(2026, 3, 2)
+    days = [("subscriptions", first, 1, 5, 5, 0), ("subscriptions", second, 1, 7, 7, 0)]
+    lake.replace("loaded_days", spark.createDataFrame(days, schema), "ingest_date >= DATE'2026-03-01'")
+    lake.replace("loaded_days", spark.createDataFrame([], schema), "ingest_date = DATE'2026-03-02'")
+    assert [tuple(row) for row in lake.read("loaded_days").collect()] == [days[0]]
+    outside = spark.createDataFrame([("subscriptions", second, 1, 9, 9, 0)], schema)
+    with pytest.raises(Exception, match="replaceWhere|DELTA_REPLACE_WHERE_MISMATCH"):
+        lake.replace("loaded_days", outside, "ingest_date = DATE'2026-03-01'")
+    assert [tuple(row) for row in lake.read("loaded_days").collect()] == [days[0]]
