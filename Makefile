@@ -62,7 +62,9 @@ browser:
 demo: setup
 	$(BIN)/accountwatch demo
 
-# Two workers, one per core; tests/conftest.py keeps each file in one worker, the shared platform's readers together.
+# Two workers, one per core; tests/conftest.py keeps each file in one worker, hands out the slowest files first and
+# builds the shared platform once for every worker. Four workers (each a session JVM of up to 6g) filled this
+# machine's 24 GB and stalled it on 2026-12-04.
 PYTEST_WORKERS ?= 2
 test: setup browser
 	$(BIN)/python -m pytest -q --durations=40 -n $(PYTEST_WORKERS) tests

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import pickle
 import shutil
 import sys
 import time
@@ -58,7 +59,7 @@ INTEGRATION_MODULES = frozenset(
 SHARED_PLATFORM_FIXTURES = ("platform_run",)
 
 
-# The test files that read the shared platform: `make test` runs them in one worker, so it is built once.
+# The test files that read the shared platform: the first worker to need it builds it, the others wait and read it.
 PLATFORM_FILES = frozenset(
     {
         "tests/flows/test_console.py",
@@ -69,10 +70,31 @@ PLATFORM_FILES = frozenset(
         "tests/notebooks/test_daily_review.py",
     }
 )
+# The slowest files, slowest first (worker-seconds of `make test` on 2026-12-03): xdist hands them out first, so
+# that no worker starts one of them when the others are nearly done. test_server builds the shared platform (about
+# 400 s) before its own processes, and the other readers of the platform come after the long ingest modules, by
+# which time it is built. Every other file follows in collection order.
+SLOWEST_FIRST = (
+    "tests/flows/test_server.py",
+    "tests/jobs/ingest/test_load.py",
+    "tests/jobs/standing/test_settle.py",
+    "tests/jobs/detectors/test_run.py",
+    "tests/flows/test_console.py",
+    "tests/flows/test_startup.py",
+    "tests/jobs/ingest/test_transfers.py",
+    "tests/notebooks/test_daily_review.py",
+    "tests/jobs/outputs/test_evidence.py",
+)
+
+
+def _slowness_rank(item) -> int:
+    path = item.nodeid.split("::", 1)[0]
+    return SLOWEST_FIRST.index(path) if path in SLOWEST_FIRST else len(SLOWEST_FIRST)
 
 
 def pytest_collection_modifyitems(config, items) -> None:
-    """Mark the integration tests (left out by `make test-fast`); check the platform's readers are all known."""
+    """Mark the integration tests (left out by `make test-fast`), check the platform's readers are all known, and
+    put the slowest files first (a stable sort: every file keeps its tests' order)."""
     for item in items:
         module = item.module.__name__.rsplit(".", 1)[-1]
         shares_platform = any(name in item.fixturenames for name in SHARED_PLATFORM_FIXTURES)
@@ -80,21 +102,30 @@ def pytest_collection_modifyitems(config, items) -> None:
             item.add_marker(pytest.mark.integration)
         if shares_platform and item.nodeid.split("::", 1)[0] not in PLATFORM_FILES:
             raise pytest.UsageError(f"{item.nodeid} reads the shared platform: add its file to PLATFORM_FILES")
+    items.sort(key=_slowness_rank)
 
 
 def pytest_xdist_make_scheduler(config, log):
-    """Each test file stays in one worker (its module fixtures are built once), the platform's readers together."""
+    """Each test file stays in one worker (its module fixtures are built once), in the order of the collection."""
     from xdist.scheduler import LoadScopeScheduling
 
-    class PlatformTogether(LoadScopeScheduling):
+    # xdist would hand out the files with the most tests first; the collection order puts the slowest first.
+    config.option.loadscopereorder = False
+
+    class FileByFile(LoadScopeScheduling):
         def _split_scope(self, nodeid: str) -> str:
             path = nodeid.split("::", 1)[0]
-            if path in PLATFORM_FILES:
-                return "shared platform"
             # tests/synthetic/conftest.py builds its tiny and demo platforms once per worker: keep them in one.
             return "synthetic platforms" if path.startswith("tests/synthetic/") else path
 
-    return PlatformTogether(config, log)
+        def _reschedule(self, node) -> None:
+            # A worker holds its last test until it is sent more (or told to stop): send the next file then, not
+            # while two tests are still pending, which would queue a file behind a long module fixture.
+            if not node.shutting_down and self.workqueue and self._pending_of(self.assigned_work[node]) > 1:
+                return
+            super()._reschedule(node)
+
+    return FileByFile(config, log)
 
 
 @pytest.fixture(scope="session")
@@ -140,22 +171,39 @@ def prefect_harness():
 
 
 @pytest.fixture(scope="session")
-def platform_run(prefect_harness, spark, settings, tmp_path_factory):
+def platform_run(prefect_harness, spark, settings, tmp_path_factory, worker_id):
     """A tiny synthetic platform: backfill all but its last day, then the nightly flow for the last day.
 
-    Shared by every module that reads a whole platform's lake; a test that changes the lake works on a copy.
+    Built once per test run, whatever the number of workers: the first worker to need it builds it under a file
+    lock, in the folder every worker of the run shares; the others wait for the lock and read what it built. Every
+    module that reads a whole platform's lake shares it; a test that changes the lake works on a copy.
     """
+    from filelock import FileLock
+
+    shared = tmp_path_factory.getbasetemp()
+    if worker_id != "master":
+        shared = shared.parent
+    root = shared / "platform"
+    built = root / "built.pickle"
+    with FileLock(str(shared / "platform.lock")):
+        if not built.is_file():
+            built.parent.mkdir(exist_ok=True)
+            built.write_bytes(pickle.dumps(_build_platform(root)))
+    truth, result = pickle.loads(built.read_bytes())
+    return truth, Lake(spark, root / "lake", settings), result
+
+
+def _build_platform(root: Path) -> tuple:
     from accountwatch.flows.pipeline import backfill, nightly
     from accountwatch.synthetic import PlatformSize, generate_platform
 
-    root = tmp_path_factory.mktemp("platform")
     truth = generate_platform(root / "landing", seed=11, start=date(2026, 1, 1), size=PlatformSize.named("tiny"))
     lake_dir = root / "lake"
     backfill(truth.start.isoformat(), (truth.end - timedelta(days=1)).isoformat(), str(root / "landing"), str(lake_dir))
     # The lake as the last day's nightly run finds it, for the tests that run that day again in another process.
     shutil.copytree(lake_dir, root / BEFORE_LAST_DAY)
     result = nightly(truth.end.isoformat(), str(root / "landing"), str(lake_dir))
-    return truth, Lake(spark, lake_dir, settings), result
+    return truth, result
 
 
 BEFORE_LAST_DAY = "lake-before-last-day"
