@@ -176,6 +176,21 @@ def run_days(landing: Path, lake: Path, config: Path, first: date, last: date) -
         accountwatch("run", "--date", day.isoformat(), *common, config=config)
 
 
+def _finished_applications(cluster: Cluster, expected: int, wait_seconds: float = 60.0) -> list[str]:
+    """The names of the applications the master lists as finished, once it lists `expected` (or after the wait).
+
+    A driver's process can exit before the master has moved its application to the finished ones: on
+    2026-12-04 the master removed the last run's application in the same second the status was read, and the
+    status listed two of three.
+    """
+    deadline = time.monotonic() + wait_seconds
+    while True:
+        finished = [app["name"] for app in cluster.status().get("completedapps", [])]
+        if len(finished) >= expected or time.monotonic() > deadline:
+            return finished
+        time.sleep(1)
+
+
 def differing(local: Path, clustered: Path, config: Path) -> list[str]:
     """The tables whose rows differ between the two lakes (read in this process, in local mode)."""
     from accountwatch.benchmarks.tables import lake_rows
@@ -214,7 +229,7 @@ def main() -> None:
         cluster_config.write_text(CONFIG.format(master=cluster.master_url))
         print(f"cluster mode ({cluster.master_url}), {truth.start} to {truth.end}:", flush=True)
         run_days(landing, root / "lake-cluster", cluster_config, truth.start, truth.end)
-        finished = [app["name"] for app in cluster.status().get("completedapps", [])]
+        finished = _finished_applications(cluster, expected=3)
     print(f"the master lists {len(finished)} finished applications: {', '.join(finished)}")
     if len(finished) < 3:
         raise SystemExit("cluster-test: the runs did not run on the cluster (fewer than 3 finished applications)")
