@@ -39,9 +39,12 @@ FIRST_COVERED = date(2026, 1, 31)
 
 ACTIVE = ("pa_busy", "pa_q1", "pa_q2", "pa_q3", "pa_q4", "pa_t1", "pa_t2", "pa_t3")
 LATE = {"pa_t3": date(2026, 2, 8), "pa_q4": date(2026, 2, 10)}
-# From 2026-02-09 pa_busy is run by a new operator from a new device and network (its old one stops), with a
-# transfer application for it rejected that day: the tables the newer detectors keep go through the last days.
-HANDOVER = date(2026, 2, 9)
+# pa_busy changes hands: its operator acts last on 2026-02-06, an application to transfer it is rejected on
+# 2026-02-09, and on 2026-02-10 a new operator takes over from a new device and network, past the two days in which
+# the old one would overlap it: an unapproved transfer, on a nightly day, with the newer detectors' tables in play.
+OLD_OPERATOR_LAST = date(2026, 2, 6)
+REJECTED_ON = date(2026, 2, 9)
+HANDOVER = date(2026, 2, 10)
 
 
 def build_platform(landing: Path) -> None:
@@ -116,11 +119,11 @@ def build_platform(landing: Path) -> None:
         events = [[f"read-{day}", "pa_silent", "u_1", "read", stamp, "2", f"pa_silent-{day.isoformat()}", "", ""]]
         events += [
             [f"{name}-{day}", name, "op", "login", stamp, "", *operator]
-            if name != "pa_busy" or day < HANDOVER
-            else [f"{name}-{day}", name, "op_new", "login", stamp, "", "", "172.16.9.9", "dev-new"]
             for name in ACTIVE
-            if name not in LATE or day >= LATE[name]
+            if (name not in LATE or day >= LATE[name]) and (name != "pa_busy" or day <= OLD_OPERATOR_LAST)
         ]
+        if day >= HANDOVER:
+            events.append([f"new-{day}", "pa_busy", "op_new", "login", stamp, "", "", "172.16.9.9", "dev-new"])
         # pa_fades publishes last on 2026-01-08 09:00: its cutoff passes that on 2026-02-08.
         if day <= date(2026, 1, 8):
             events.append([f"fades-{day}", "pa_fades", "op", "publish", stamp, "", f"fades-{day.isoformat()}", "", ""])
@@ -128,9 +131,8 @@ def build_platform(landing: Path) -> None:
         if day == date(2026, 2, 5):
             events.append([f"returns-{day}", "pa_returns", "op", "login", stamp, "", *operator])
         write_csv(landing, "engagement", day, ENGAGEMENT_FULL_HEADER, events)
-    decided = f"{HANDOVER.isoformat()} 08:00:00"
-    rejected = ["app-1", "pa_busy", "s_1", "s_9", "transfer", "rejected", decided]
-    write_csv(landing, "transfers", HANDOVER, TRANSFER_HEADER, [rejected])
+    rejected = ["app-1", "pa_busy", "s_1", "s_9", "transfer", "rejected", f"{REJECTED_ON.isoformat()} 08:00:00"]
+    write_csv(landing, "transfers", REJECTED_ON, TRANSFER_HEADER, [rejected])
 
 
 @pytest.fixture(scope="module")
@@ -204,6 +206,8 @@ def test_backfill_gives_the_same_tables_as_nightly_runs(spark, crafted_settings,
         (day, ("dev-new",)) for day in days_between(HANDOVER, END)
     }
     assert lake.read("article_daily").where(F.col("account_id") == "pa_silent").count() == len(days_between(START, END))
+    handover = lake.read("findings").where(F.col("detector") == "unapproved_transfer").collect()
+    assert [(row["account_id"], row["run_date"], row["severity"]) for row in handover] == [("pa_busy", END, "high")]
 
 
 def test_rerunning_the_nightly_day_leaves_every_table_identical(spark, crafted_settings, platform, backfilled):
