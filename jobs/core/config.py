@@ -134,7 +134,7 @@ class SpikeSettings:
 class TransferSettings:
     """Thresholds of the unapproved_transfer detector (see defaults.toml for their meaning)."""
 
-    rule_version: Version = "unapproved_transfer/1"
+    rule_version: Version = "unapproved_transfer/2"
     approval_days: PositiveCount = 30
     operator_window_days: PositiveCount = 90
     overlap_days: Count = 2

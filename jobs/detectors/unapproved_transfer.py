@@ -3,9 +3,11 @@
 Two ways an account changes hands on a day D:
 - its `subject_id` changed (an account row delivered on D names another subject than the row before it);
 - its operators were replaced: an operator never seen before on the account or on another account of its
-  subject logs in or publishes on D, none of the operators of the `operator_window_days` before D acts on D or
-  the `overlap_days` before it, and the new operators act from devices or networks (/24) that are none of the
-  old operators' (rows without a device and an address cannot show that, so they never make a handover).
+  subject began on day F (one of the `overlap_days` before D, or D itself), none of the operators of the
+  `operator_window_days` before F acts on D or the `overlap_days` before it, D is the first such day, and the new
+  operators act from devices or networks (/24) that are none of the old operators' (rows without a device and an
+  address cannot show that, so they never make a handover). So a handover is judged on F when the old operators
+  stopped more than `overlap_days` before it, and otherwise once their silence has lasted that long.
 
 Either is a finding unless an application for the account was approved in the `approval_days` before the end of
 D. Staff rotation (old and new operators overlap, or share the organisation's devices or networks), one operator
@@ -75,10 +77,20 @@ def _new_to_the_subject(first_here: DataFrame, first_seen: DataFrame, subjects: 
     sightings = (
         first_seen.join(first_here.select("actor_id").distinct(), "actor_id", "semi")
         .join(subjects, "account_id")
-        .select("actor_id", "subject_id", "run_date", F.col("first_seen_on").alias("_seen"))
-        .where(F.col("_seen") < F.col("run_date"))
+        .select(
+            F.col("actor_id").alias("_actor"),
+            F.col("subject_id").alias("_subject"),
+            F.col("run_date").alias("_day"),
+            F.col("first_seen_on").alias("_seen"),
+        )
     )
-    return with_subject.join(sightings, ["actor_id", "subject_id", "run_date"], "anti")
+    earlier = (
+        (F.col("actor_id") == F.col("_actor"))
+        & (F.col("subject_id") == F.col("_subject"))
+        & (F.col("run_date") == F.col("_day"))
+        & (F.col("_seen") < F.col("first_seen_on"))
+    )
+    return with_subject.join(sightings, earlier, "anti")
 
 
 def operator_handovers(
@@ -91,40 +103,59 @@ def operator_handovers(
     """
 
     def transform(daily: DataFrame) -> DataFrame:
-        today = daily.where(F.col("ingest_date").isin(*days)).withColumn("run_date", F.col("ingest_date"))
-        first_here = today.join(
-            first_seen.select("account_id", "actor_id", "first_seen_on"), ["account_id", "actor_id"]
-        ).where(F.col("first_seen_on") == F.col("run_date"))
-        newcomers = _new_to_the_subject(first_here, first_seen, subjects)
+        # An operator's first day on the account (F), for each run day D from F to the last of its overlap days.
+        first_days = (
+            daily.join(first_seen.select("account_id", "actor_id", "first_seen_on"), ["account_id", "actor_id"])
+            .where(F.col("first_seen_on") == F.col("ingest_date"))
+            .withColumn(
+                "run_date",
+                F.explode(F.sequence(F.col("first_seen_on"), F.date_add("first_seen_on", settings.overlap_days))),
+            )
+            .where(F.col("run_date").isin(*days))
+        )
+        newcomers = _new_to_the_subject(first_days, first_seen, subjects)
         arrivals = newcomers.groupBy("account_id", "run_date").agg(
+            F.min("first_seen_on").alias("arrived_on"),
             F.array_sort(F.collect_set("actor_id")).alias("new_operators"),
             _merged(F.col("devices")).alias("new_devices"),
             _merged(F.col("networks")).alias("new_networks"),
         )
-        window_start = F.date_sub("run_date", settings.operator_window_days)
-        earlier = daily.alias("d").join(
-            arrivals.select("account_id", "run_date").alias("a"),
+        a = arrivals.select("account_id", "run_date", "arrived_on").alias("a")
+        # The old operators acted in the window before the arrival; their last use counts up to the run day.
+        before = daily.alias("d").join(
+            a,
             (F.col("d.account_id") == F.col("a.account_id"))
-            & F.col("d.ingest_date").between(window_start, F.date_sub("a.run_date", 1)),
+            & F.col("d.ingest_date").between(
+                F.date_sub("a.arrived_on", settings.operator_window_days), F.date_sub("a.arrived_on", 1)
+            ),
         )
-        old = earlier.groupBy("a.account_id", "a.run_date").agg(
+        old = before.groupBy("a.account_id", "a.run_date").agg(
             F.array_sort(F.collect_set("d.actor_id")).alias("old_operators"),
-            F.max("d.ingest_date").alias("last_old_use"),
             _merged(F.col("d.devices")).alias("old_devices"),
             _merged(F.col("d.networks")).alias("old_networks"),
         )
-        acting = today.groupBy("account_id", "run_date").agg(F.collect_set("actor_id").alias("acting"))
-        quiet_since = F.date_sub("run_date", settings.overlap_days)
+        old_actors = before.select("a.account_id", "a.run_date", "d.actor_id").distinct().alias("o")
+        since = (
+            daily.alias("d")
+            .join(
+                old_actors,
+                (F.col("d.account_id") == F.col("o.account_id")) & (F.col("d.actor_id") == F.col("o.actor_id")),
+            )
+            .where(F.col("d.ingest_date") <= F.col("o.run_date"))
+            .groupBy("o.account_id", "o.run_date")
+            .agg(F.max("d.ingest_date").alias("last_old_use"))
+        )
+        # The first day on which the arrival stands and the old operators have been silent for the overlap days.
+        judged_on = F.greatest(F.col("arrived_on"), F.date_add("last_old_use", settings.overlap_days + 1))
         return (
             arrivals.join(old, ["account_id", "run_date"])
-            .join(acting, ["account_id", "run_date"])
-            .where(F.size(F.array_intersect("acting", "old_operators")) == 0)
-            .where(F.col("last_old_use") < quiet_since)
+            .join(since, ["account_id", "run_date"])
+            .where(judged_on == F.col("run_date"))
             # The new operators must show where they act from (files without devices and addresses cannot say).
             .where((F.size("new_devices") > 0) | (F.size("new_networks") > 0))
             .where(F.size(F.array_intersect("new_devices", "old_devices")) == 0)
             .where(F.size(F.array_intersect("new_networks", "old_networks")) == 0)
-            .drop("acting", "old_devices", "old_networks")
+            .drop("arrived_on", "old_devices", "old_networks")
         )
 
     return transform
@@ -223,7 +254,8 @@ def find(inputs: RunInputs) -> Detection:
     in_range = F.col("ingest_date").between(F.lit(start), F.lit(end))
     changed = lake.read("account_changes").where(in_range).select("account_id").distinct()
     history = lake.read("account_changes").where(F.col("ingest_date") <= F.lit(end)).join(changed, "account_id", "semi")
-    window_start = start - timedelta(days=settings.operator_window_days)
+    # A run day's arrival can be up to `overlap_days` old, and its old operators are those of the window before it.
+    window_start = start - timedelta(days=settings.operator_window_days + settings.overlap_days)
     daily = lake.read("operator_daily").where(F.col("ingest_date").between(F.lit(window_start), F.lit(end)))
     subjects = inputs.snapshots.select("account_id", "run_date", "subject_id")
     handovers = daily.transform(operator_handovers(days, lake.read("account_operators"), subjects, settings))

@@ -117,6 +117,37 @@ def test_a_known_operator_returning_is_not_new_even_after_the_window(spark):
     assert accounts(handovers(spark, rows)) == []
 
 
+def test_a_handover_within_the_overlap_days_is_judged_once_the_old_operator_has_stayed_away_that_long(spark):
+    rows = [
+        # the seller acted last the day before the buyer began, then never again: a handover, seen on day 2.
+        *history("sold_at_once", "op_seller", -61, -1, "dev-s", "10.3.0.0/24"),
+        *[use("sold_at_once", "op_buyer", offset, "dev-b", "172.16.3.0/24") for offset in range(0, 5)],
+        # the old operator still acts on the new one's first day and the day after: they overlap, never a handover.
+        *history("overlap", "op_old", -60, -3, "dev-o", "10.3.1.0/24"),
+        use("overlap", "op_old", 0, "dev-o", "10.3.1.0/24"),
+        use("overlap", "op_old", 1, "dev-o", "10.3.1.0/24"),
+        *[use("overlap", "op_new", offset, "dev-n", "10.3.2.0/24") for offset in range(0, 5)],
+    ]
+    daily = spark.createDataFrame(rows, OPERATOR_DAILY)
+    seen = daily.groupBy("account_id", "actor_id").agg(F.min("ingest_date").alias("first_seen_on"))
+    seen = seen.withColumn("last_seen_on", F.col("first_seen_on"))
+    days = [day(offset) for offset in range(-1, 5)]
+    subjects = spark.createDataFrame(
+        [(account, run_day, f"s_{account}") for account in ("sold_at_once", "overlap") for run_day in days],
+        "account_id string, run_date date, subject_id string",
+    )
+    found = daily.transform(operator_handovers(days, seen, subjects, SETTINGS)).collect()
+    assert [(row["account_id"], row["run_date"]) for row in found] == [("sold_at_once", day(2))]
+    assert (found[0]["old_operators"], found[0]["new_operators"], found[0]["last_old_use"]) == (
+        ["op_seller"],
+        ["op_buyer"],
+        day(-1),
+    )
+    # A run of day 2 alone (the nightly run) judges it the same.
+    nightly = daily.transform(operator_handovers([day(2)], seen, subjects, SETTINGS)).collect()
+    assert [(row["account_id"], row["run_date"]) for row in nightly] == [("sold_at_once", day(2))]
+
+
 def test_subject_changes_are_taken_per_folder_day_against_the_row_before(spark):
     at = datetime(2026, 5, 20, 9)
     rows = [
