@@ -239,6 +239,7 @@ def transfer_evidence(settings: TransferSettings) -> Callable[[DataFrame], DataF
                     "applications",
                     F.lit(settings.approval_days).alias("approval_days"),
                     F.lit(settings.operator_window_days).alias("operator_window_days"),
+                    F.lit(settings.overlap_days).alias("overlap_days"),
                 ),
                 {"ignoreNullFields": "false"},
             ).alias("evidence"),
@@ -293,8 +294,8 @@ def sentence(evidence: dict[str, Any]) -> str:
 
 
 def raw_rows(finding: FindingView) -> RawRows:
-    """The account's rows and its account changes of the operator window."""
-    window = int(finding.evidence.get("operator_window_days") or 90)
+    """The account's rows and its account changes of the operator window (before the arrival, up to the run day)."""
+    window = int(finding.evidence.get("operator_window_days") or 90) + int(finding.evidence.get("overlap_days") or 0)
     first = finding.run_date - timedelta(days=window)
     return RawRows(
         registrations=((finding.account_id, first, finding.run_date),),
