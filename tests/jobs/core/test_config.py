@@ -15,8 +15,8 @@ from accountwatch.schemas.findings import DETECTORS, SEVERITIES
 from accountwatch.schemas.landing import SUBJECT_TYPES
 
 # The digest evidence bundles record for the built-in defaults: a change to it must be deliberate (it changed with
-# fake_engagement/5: an article against the account's earlier articles at its age).
-DEFAULTS_DIGEST = "bac2a3a78ff37874da96ecd5d28ebe0d60f7d4dc4db6b9bb04d4c37ce7ec392c"
+# unapproved_transfer/2: a handover judged once the old operators have stayed away for the overlap days).
+DEFAULTS_DIGEST = "029be965283099ed2a85a06cec0018a8b3c364031e3b1f0fa6c86caca7cee139"
 
 
 def schema_keys(kind: Any = ConfigFile, prefix: str = "") -> set[str]:
