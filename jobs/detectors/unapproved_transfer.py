@@ -121,35 +121,36 @@ def operator_handovers(
             _merged(F.col("networks")).alias("new_networks"),
         )
         a = arrivals.select("account_id", "run_date", "arrived_on").alias("a")
-        # The old operators acted in the window before the arrival; their last use counts up to the run day.
-        before = daily.alias("d").join(
+        # One pass over the window before the arrival and up to the run day: the old operators are those who acted
+        # before the arrival; their devices and networks are those of before it, their last use counts to the day.
+        seen = daily.alias("d").join(
             a,
             (F.col("d.account_id") == F.col("a.account_id"))
             & F.col("d.ingest_date").between(
-                F.date_sub("a.arrived_on", settings.operator_window_days), F.date_sub("a.arrived_on", 1)
+                F.date_sub("a.arrived_on", settings.operator_window_days), F.col("a.run_date")
             ),
         )
-        old = before.groupBy("a.account_id", "a.run_date").agg(
-            F.array_sort(F.collect_set("d.actor_id")).alias("old_operators"),
-            _merged(F.col("d.devices")).alias("old_devices"),
-            _merged(F.col("d.networks")).alias("old_networks"),
+        before_arrival = F.col("d.ingest_date") < F.col("a.arrived_on")
+        per_actor = seen.groupBy("a.account_id", "a.run_date", "d.actor_id").agg(
+            F.max(before_arrival).alias("_old"),
+            F.max("d.ingest_date").alias("_last"),
+            F.flatten(F.collect_list(F.when(before_arrival, F.col("d.devices")))).alias("_devices"),
+            F.flatten(F.collect_list(F.when(before_arrival, F.col("d.networks")))).alias("_networks"),
         )
-        old_actors = before.select("a.account_id", "a.run_date", "d.actor_id").distinct().alias("o")
-        since = (
-            daily.alias("d")
-            .join(
-                old_actors,
-                (F.col("d.account_id") == F.col("o.account_id")) & (F.col("d.actor_id") == F.col("o.actor_id")),
+        old = (
+            per_actor.where("_old")
+            .groupBy("account_id", "run_date")
+            .agg(
+                F.array_sort(F.collect_set("actor_id")).alias("old_operators"),
+                F.max("_last").alias("last_old_use"),
+                _merged(F.col("_devices")).alias("old_devices"),
+                _merged(F.col("_networks")).alias("old_networks"),
             )
-            .where(F.col("d.ingest_date") <= F.col("o.run_date"))
-            .groupBy("o.account_id", "o.run_date")
-            .agg(F.max("d.ingest_date").alias("last_old_use"))
         )
         # The first day on which the arrival stands and the old operators have been silent for the overlap days.
         judged_on = F.greatest(F.col("arrived_on"), F.date_add("last_old_use", settings.overlap_days + 1))
         return (
             arrivals.join(old, ["account_id", "run_date"])
-            .join(since, ["account_id", "run_date"])
             .where(judged_on == F.col("run_date"))
             # The new operators must show where they act from (files without devices and addresses cannot say).
             .where((F.size("new_devices") > 0) | (F.size("new_networks") > 0))
