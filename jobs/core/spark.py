@@ -89,6 +89,10 @@ def get_spark(settings: Settings, app_name: str = "accountwatch", log_file: Path
         .config("spark.ui.showConsoleProgress", "false")
         .config("spark.databricks.delta.snapshotPartitions", "2")
         .config("spark.sql.adaptive.enabled", "true")
+        # Spark keeps the classes it compiles for its plans in a cache of 100 by default: a backfill, or the suite's
+        # long-lived session running the same days' plans again, meets more and compiled them again and again
+        # (tests/jobs/ingest/test_transfers.py alone: 3,179 compiles with 100 entries, 736 with enough room).
+        .config("spark.sql.codegen.cache.maxEntries", "4096")
     )
     with timing.stage("JVM and Spark session start"), _jvm_output_to(log_file) if log_file else nullcontext():
         spark = builder.getOrCreate()
