@@ -7,13 +7,22 @@ import signal
 import subprocess
 import sys
 from datetime import UTC, date, datetime
+from urllib.parse import unquote
 
 import pytest
 from chispa import assert_df_equality
 from delta.tables import DeltaTable
 
 from accountwatch.jobs.core import lake as lake_module
-from accountwatch.jobs.core.lake import FAULT_AT_VARIABLE, FAULT_TRACE_VARIABLE, TABLES, fault_point, local_rows
+from accountwatch.jobs.core.lake import (
+    FAULT_AT_VARIABLE,
+    FAULT_TRACE_VARIABLE,
+    TABLES,
+    between,
+    fault_point,
+    local_rows,
+)
+from accountwatch.jobs.core.spark import session_conf
 from accountwatch.schemas.standing import BLACKLIST
 
 
@@ -121,3 +130,19 @@ def test_replace_rewrites_only_its_slice_empties_it_when_given_no_rows_and_refus
     with pytest.raises(Exception, match="replaceWhere|DELTA_REPLACE_WHERE_MISMATCH"):
         lake.replace("loaded_days", outside, "ingest_date = DATE'2026-03-01'")
     assert [tuple(row) for row in lake.read("loaded_days").collect()] == [days[0]]
+
+
+def test_a_replace_over_several_days_leaves_one_file_a_day_whatever_the_shuffle_partitions(lake, spark):
+    schema = TABLES["detector_state"].schema
+    days = [date(2026, 3, day) for day in range(1, 7)]
+    rows = [(day, "dormant_account", f"pa_{n}") for day in days for n in range(8)]
+    # Every day's rows in each of four partitions, as they come out of a shuffle in production (4 partitions).
+    spread = spark.createDataFrame(rows, schema).repartition(4)
+    with session_conf(spark, {"spark.sql.shuffle.partitions": "4"}):
+        lake.replace("detector_state", spread, between("run_date", days[0], days[-1]))
+    files: dict[str, int] = {}
+    for path in lake.read("detector_state").inputFiles():
+        folder = unquote(path).rsplit("/", 2)[-2]
+        files[folder] = files.get(folder, 0) + 1
+    assert files == {f"run_date={day.isoformat()}": 1 for day in days}
+    assert sorted(tuple(row) for row in lake.read("detector_state").collect()) == sorted(rows)
