@@ -346,9 +346,9 @@ class Lake:
         fault_point("replace", name, "before")
         with timing.stage(f"delta replace {name}"), self.naming_missing_files():
             timing.delta_commit()
-            rows = rows.select(*[field.name for field in TABLES[name].schema])
+            spec = TABLES[name]
             (
-                _one_file_per_partition(rows, TABLES[name].partition_by)
+                _one_file_per_partition(rows.select(*[field.name for field in spec.schema]), spec.partition_by)
                 .write.format("delta")
                 .mode("overwrite")
                 .option("replaceWhere", predicate)
