@@ -80,7 +80,6 @@ SLOWEST_FIRST = (
     "tests/jobs/standing/test_settle.py",
     "tests/jobs/detectors/test_run.py",
     "tests/flows/test_console.py",
-    "tests/flows/test_startup.py",
     "tests/jobs/ingest/test_transfers.py",
     "tests/notebooks/test_daily_review.py",
     "tests/jobs/outputs/test_evidence.py",

@@ -1,4 +1,5 @@
-"""accountwatch on a real Prefect server, and a nightly run killed midway: each in processes of their own."""
+"""accountwatch on a real Prefect server, and a nightly run started on saturated cores and killed midway: each in
+processes of their own."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from pyspark.sql import functions as F
 
 from accountwatch.benchmarks.tables import table_rows
 from accountwatch.flows.deployments import BACKFILL, NIGHTLY, build_deployments
+from accountwatch.flows.prefect_api import STARTUP_VARIABLE
 from accountwatch.jobs.core.config import load_settings
 from accountwatch.jobs.core.lake import TABLES, Lake
 from tests.conftest import BEFORE_LAST_DAY
@@ -37,6 +39,21 @@ def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+def _own_prefect_home(home: Path) -> dict[str, str]:
+    """The environment of a run on a temporary Prefect server whose home (and database) does not exist yet."""
+    env = {key: value for key, value in os.environ.items() if key not in ("PREFECT_API_URL", STARTUP_VARIABLE)}
+    env["PREFECT_HOME"] = str(home)
+    return env
+
+
+def _stop_all(processes: list[subprocess.Popen]) -> None:
+    for process in processes:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+    for process in processes:
+        process.wait()
 
 
 def _stop(process: subprocess.Popen) -> None:
@@ -97,12 +114,15 @@ def test_prefect_yaml_describes_the_deployments_serve_registers(tmp_path):
 
 @dataclass
 class ServedRerun:
-    """A nightly run killed midway in its own process, then the same day run again by a served deployment."""
+    """A nightly run started on saturated cores and killed midway in its own process, then the same day run again by a
+    served deployment."""
 
     lake: Lake
     killed_returncode: int
     killed_output: str
+    killed_run_created_its_prefect_database: bool
     recorded_after_kill: int
+    loaded_before_kill: set[str]
     deployment: dict
     run_state: dict
     artifacts: dict
@@ -113,9 +133,10 @@ def served_rerun(platform_run, spark, settings, tmp_path_factory) -> ServedRerun
     truth, _, _ = platform_run
     root = tmp_path_factory.mktemp("served")
     landing, lake_dir = _fresh_copy(platform_run, root / "lake")
-    # Like the session's Spark: one shuffle partition is quicker on a tiny lake and gives the same tables.
+    # Like the session's Spark: one shuffle partition is quicker on a tiny lake and gives the same tables. The run to
+    # be killed starts on saturated cores: give its temporary Prefect server the wait a crawling machine needs.
     config = root / "accountwatch.toml"
-    config.write_text("[spark]\nshuffle_partitions = 1\n")
+    config.write_text("[runs]\nprefect_startup_seconds = 900\n[spark]\nshuffle_partitions = 1\n")
     folders = ["--landing", str(landing), "--lake", str(lake_dir), "--config", str(config)]
     command = [str(BIN / "accountwatch"), "run", "--date", truth.end.isoformat(), *folders]
     port = _free_port()
@@ -138,6 +159,7 @@ def served_rerun(platform_run, spark, settings, tmp_path_factory) -> ServedRerun
         start_new_session=True,
     )
     served = None
+    busy: list[subprocess.Popen] = []
     try:
         with httpx.Client(base_url=api, timeout=30) as client:
 
@@ -151,13 +173,29 @@ def served_rerun(platform_run, spark, settings, tmp_path_factory) -> ServedRerun
                     cwd=root,
                 )
 
+            # The run to be killed starts its own temporary Prefect server, on a Prefect home whose database does
+            # not exist yet, while two busy processes per core saturate the machine until its flow run begins.
+            busy = [
+                subprocess.Popen([sys.executable, "-c", "while True: pass"], start_new_session=True)
+                for _ in range(2 * (os.cpu_count() or 1))
+            ]
             run = subprocess.Popen(
-                command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True, cwd=root
+                command,
+                env=_own_prefect_home(root / "run-home"),
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                text=True,
+                start_new_session=True,
+                cwd=root,
             )
             seen = []
             assert run.stdout is not None
             for line in run.stdout:
                 seen.append(line)
+                # The flow run began, so its server answered: the rest of the run need not crawl.
+                if busy and "Beginning flow run" in line:
+                    _stop_all(busy)
+                    busy = []
                 if served is None and _ok(client, "/health", timeout=1):
                     served = start_serving()
                 # Detect's first step: ingest has committed the day, detect has written nothing yet, as at any point
@@ -165,9 +203,11 @@ def served_rerun(platform_run, spark, settings, tmp_path_factory) -> ServedRerun
                 if "building account snapshots" in line:
                     os.killpg(run.pid, signal.SIGKILL)
                     break
+            _stop_all(busy)
             run.wait(timeout=60)
             lake = Lake(spark, lake_dir, settings)
             recorded = lake.read("detector_runs").where(F.col("run_date") == truth.end).count()
+            loaded = lake.read("loaded_days").where(F.col("ingest_date") == truth.end).collect()
 
             if served is None:
                 _wait_for(lambda: _ok(client, "/health"), 120, "the Prefect server to start")
@@ -185,22 +225,34 @@ def served_rerun(platform_run, spark, settings, tmp_path_factory) -> ServedRerun
             state = client.get(f"/flow_runs/{run_id}").json()["state"]
             artifacts = _post(client, "/artifacts/filter", {"flow_runs": {"id": {"any_": [run_id]}}, "task_runs": {}})
     finally:
+        _stop_all(busy)
         if served is not None:
             _stop(served)
         _stop(server)
     return ServedRerun(
         lake,
         run.returncode,
-        "".join(seen[-20:]),
+        "".join(seen),
+        (root / "run-home" / "prefect.db").is_file(),
         recorded,
+        {row["table_name"] for row in loaded},
         deployment,
         state,
         {artifact["key"]: artifact for artifact in artifacts},
     )
 
 
+def test_a_run_on_saturated_cores_waits_for_its_temporary_prefect_server(served_rerun):
+    output = served_rerun.killed_output
+    assert "Starting temporary server" in output, output[-3000:]
+    assert "Beginning flow run" in output, output[-3000:]
+    assert served_rerun.killed_run_created_its_prefect_database
+    # It went on to load the day before it was killed.
+    assert {"accounts", "subscriptions", "engagement"} <= served_rerun.loaded_before_kill
+
+
 def test_a_nightly_run_killed_midway_has_not_recorded_its_day(served_rerun):
-    assert served_rerun.killed_returncode == -signal.SIGKILL, served_rerun.killed_output
+    assert served_rerun.killed_returncode == -signal.SIGKILL, served_rerun.killed_output[-3000:]
     assert served_rerun.recorded_after_kill == 0
 
 

@@ -1,9 +1,11 @@
-"""Starting a run: Prefect's temporary server given time to start, and a configured server that does not answer."""
+"""Starting a run: Prefect's temporary server given time to start, and a configured server that does not answer.
+
+A run that starts its temporary server on saturated cores is tested in test_server.py, as the run killed there.
+"""
 
 from __future__ import annotations
 
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -14,7 +16,6 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from pyspark.sql import functions as F
 
 from accountwatch.flows.prefect_api import (
     STARTUP_VARIABLE,
@@ -23,9 +24,6 @@ from accountwatch.flows.prefect_api import (
     give_server_time_to_start,
 )
 from accountwatch.jobs.core.config import ConfigError, load_settings
-from accountwatch.jobs.core.lake import Lake
-from accountwatch.schemas.findings import DETECTORS
-from tests.landing_files import ACCOUNT_HEADER, account, quiet_day, write_csv
 
 BIN = Path(sys.executable).parent
 DAY = date(2026, 3, 10)
@@ -137,57 +135,3 @@ def test_a_run_with_a_prefect_server_that_does_not_answer_fails_in_one_line(tmp_
     assert len(done.stderr.strip().splitlines()) == 1, done.stderr
     # It failed before any Spark or lake work.
     assert not (tmp_path / "lake").exists()
-
-
-def test_a_run_on_saturated_cores_waits_for_its_temporary_prefect_server(spark, settings, tmp_path):
-    landing = tmp_path / "landing"
-    write_csv(landing, "accounts", DAY, ACCOUNT_HEADER, [account("pa_1")])
-    quiet_day(landing, DAY)
-    lake_dir = tmp_path / "lake"
-    config = tmp_path / "accountwatch.toml"
-    config.write_text('[runs]\nprefect_startup_seconds = 900\n[spark]\nshuffle_partitions = 1\ndriver_memory = "1g"\n')
-    env = _without_prefect_server(tmp_path)
-    command = [str(BIN / "accountwatch"), "run", "--date", DAY.isoformat(), "--landing", str(landing)]
-    command += ["--lake", str(lake_dir), "--config", str(config)]
-    # Two busy processes per core while the run starts its temporary server, which must also create its database.
-    busy = [
-        subprocess.Popen([sys.executable, "-c", "while True: pass"], start_new_session=True)
-        for _ in range(2 * (os.cpu_count() or 1))
-    ]
-    seen: list[str] = []
-    run = None
-    try:
-        run = subprocess.Popen(
-            command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True
-        )
-        assert run.stdout is not None
-        for line in run.stdout:
-            seen.append(line)
-            # The flow run began, so the server answered: the rest of the day need not crawl.
-            if busy and "Beginning flow run" in line:
-                _stop_all(busy)
-                busy = []
-        returncode = run.wait(timeout=900)
-    finally:
-        _stop_all(busy)
-        if run is not None and run.poll() is None:
-            os.killpg(run.pid, signal.SIGKILL)
-            run.wait()
-    output = "".join(seen)
-    assert returncode == 0, output[-3000:]
-    assert "Starting temporary server" in output
-    assert (tmp_path / "prefect-home" / "prefect.db").is_file()
-    lake = Lake(spark, lake_dir, settings)
-    loaded = {(row["table_name"], row["ingest_date"]) for row in lake.read("loaded_days").collect()}
-    assert {("accounts", DAY), ("subscriptions", DAY), ("engagement", DAY)} <= loaded
-    judged = {row["detector"] for row in lake.read("detector_runs").where(F.col("run_date") == DAY).collect()}
-    assert set(DETECTORS) <= judged
-    assert (lake_dir / "findings" / "_delta_log").is_dir()
-
-
-def _stop_all(processes: list[subprocess.Popen]) -> None:
-    for process in processes:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGKILL)
-    for process in processes:
-        process.wait()
