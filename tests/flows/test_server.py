@@ -150,15 +150,20 @@ def served_rerun(platform_run, spark, settings, tmp_path_factory) -> ServedRerun
         # serve polls for scheduled and triggered runs every 10 s by default.
         "PREFECT_RUNNER_POLL_FREQUENCY": "1",
     }
-    # The server and serve start while the run to be killed works (it runs on a temporary server of its own).
-    server = subprocess.Popen(
-        [str(BIN / "prefect"), "server", "start", "--host", "127.0.0.1", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    served = None
+
+    def start_server() -> subprocess.Popen:
+        return subprocess.Popen(
+            [str(BIN / "prefect"), "server", "start", "--host", "127.0.0.1", "--port", str(port)],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+
+    # The server and serve start while the run to be killed works (it runs on a temporary server of its own), once
+    # its start on saturated cores is over: starting beside it, they would only crowd the cores it is tested on.
+    server: subprocess.Popen | None = None
+    served: subprocess.Popen | None = None
     busy: list[subprocess.Popen] = []
     try:
         with httpx.Client(base_url=api, timeout=30) as client:
@@ -196,7 +201,8 @@ def served_rerun(platform_run, spark, settings, tmp_path_factory) -> ServedRerun
                 if busy and "Beginning flow run" in line:
                     _stop_all(busy)
                     busy = []
-                if served is None and _ok(client, "/health", timeout=1):
+                    server = start_server()
+                if server is not None and served is None and _ok(client, "/health", timeout=1):
                     served = start_serving()
                 # Detect's first step: ingest has committed the day, detect has written nothing yet, as at any point
                 # before its findings write (which once was the kill point here, at the cost of the detectors' work).
@@ -209,11 +215,13 @@ def served_rerun(platform_run, spark, settings, tmp_path_factory) -> ServedRerun
             recorded = lake.read("detector_runs").where(F.col("run_date") == truth.end).count()
             loaded = lake.read("loaded_days").where(F.col("ingest_date") == truth.end).collect()
 
+            if server is None:
+                server = start_server()
             if served is None:
-                _wait_for(lambda: _ok(client, "/health"), 120, "the Prefect server to start")
+                _wait_for(lambda: _ok(client, "/health"), 300, "the Prefect server to start")
                 served = start_serving()
             paths = (f"/deployments/name/nightly/{NIGHTLY}", f"/deployments/name/backfill/{BACKFILL}")
-            _wait_for(lambda: all(_ok(client, path) for path in paths), 120, "serve to register both deployments")
+            _wait_for(lambda: all(_ok(client, path) for path in paths), 300, "serve to register both deployments")
             deployment = client.get(paths[0]).json()
             created = _post(
                 client,
@@ -228,7 +236,8 @@ def served_rerun(platform_run, spark, settings, tmp_path_factory) -> ServedRerun
         _stop_all(busy)
         if served is not None:
             _stop(served)
-        _stop(server)
+        if server is not None:
+            _stop(server)
     return ServedRerun(
         lake,
         run.returncode,
