@@ -93,6 +93,8 @@ def _new_to_the_subject(first_here: DataFrame, first_seen: DataFrame, subjects: 
     return with_subject.join(sightings, earlier, "anti")
 
 
+# Long: the handover rule's steps in order (first days, operators new to the subject, the old operators' last use,
+# the day judged after the overlap, devices and networks apart), one transform as every detector step returns.
 def operator_handovers(
     days: list[date], first_seen: DataFrame, subjects: DataFrame, settings: TransferSettings
 ) -> Callable[[DataFrame], DataFrame]:

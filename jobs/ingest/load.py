@@ -465,6 +465,8 @@ def ingest_range(  # noqa: C901 - one pass per table: judge, count, quarantine; 
     return report
 
 
+# Long: every write of an ingest range in the order its commits must land (the loaded days last), each a few lines;
+# split up, the order would be spread over several functions.
 def _write(lake, start, end, accepted, quarantined, quarantine_rows, loaded_days, quality_rows, settings, say) -> None:
     spark = lake.spark
     in_range = between("ingest_date", start, end)

@@ -61,6 +61,8 @@ def month_bounds(month: str) -> tuple[date, date]:
     return first, first.replace(day=calendar.monthrange(first.year, first.month)[1])
 
 
+# Long: the month's four record files (findings with verdicts, blacklist measures, tier moves, status changes), each
+# a short query, built side by side so that their month bounds are read the same way.
 def _month_rows(lake: Lake, first: date, last: date) -> dict[str, tuple[list[str], list[tuple[str | None, ...]]]]:
     """Each CSV file's columns and rows (`text_rows` sorts them, so the same lake gives the same bytes)."""
     in_month = F.col("run_date").between(F.lit(first), F.lit(last))

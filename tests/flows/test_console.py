@@ -238,6 +238,7 @@ def test_a_finding_page_shows_phone_number_blocks_masked_and_a_bulk_verdict_is_o
     assert sorted(row["finding_id"] for row in lake.read("reviews").collect()) == ["f1", "f2"]
 
 
+# Long: the literal rows each chart draws (engagement, articles, operators, transfers), then each page checked.
 def test_engagement_and_transfer_findings_are_drawn_with_their_own_charts(lake, settings):
     import json
     from datetime import date, datetime, timedelta

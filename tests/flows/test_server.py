@@ -128,6 +128,8 @@ class ServedRerun:
     artifacts: dict
 
 
+# Long: one scenario in order (the saturated start, the kill, the server and serve, the served run), its steps
+# sharing the processes and the API client that the finally block stops.
 @pytest.fixture(scope="module")
 def served_rerun(platform_run, spark, settings, tmp_path_factory) -> ServedRerun:
     truth, _, _ = platform_run

@@ -130,6 +130,7 @@ def quarantined_raw(spark, table: LandingTable, rows: list[dict]):
     return judged.transform(to_quarantine(table)).select("source_row", "raw")
 
 
+# Long: one bad record of each kind per landing table, each checked in its masked quarantine row.
 def test_quarantine_masks_phones_in_every_column_and_in_malformed_records_of_every_table(spark):
     pseudonym = "ab13800000000cd" + "0" * 49
     accounts = quarantined_raw(

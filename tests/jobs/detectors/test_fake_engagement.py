@@ -490,6 +490,7 @@ def old_article_reads(account: str, actors: list[str]) -> list[tuple]:
     ]
 
 
+# Long: the account's article history and the bought and look-alike days are literal rows the reader checks.
 def test_an_article_bought_days_after_it_came_out_is_flagged_against_earlier_articles_at_its_age(spark):
     # On D the article of D-3 draws 150 more than the 5 an article draws on its fourth day: within the account's
     # noisy day (299 against days of 80 to 300) and below its newest article's usual first day, so neither the

@@ -47,6 +47,7 @@ REJECTED_ON = date(2026, 2, 9)
 HANDOVER = date(2026, 2, 10)
 
 
+# Long: the crafted platform's days in order, each case's accounts and events a few rows.
 def build_platform(landing: Path) -> None:
     """A crafted platform: every case of the rule detectors, with transitions in the last days."""
     snapshot = [

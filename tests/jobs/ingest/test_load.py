@@ -110,6 +110,7 @@ def _write_mixed_formats(landing: Path) -> None:
     (landing / "engagement" / f"date={DAY}" / "_SUCCESS").write_text("")
 
 
+# Long: one file per ingest case, written for one shared ingest of the day (one lake instead of one per case).
 @pytest.fixture(scope="module")
 def one_day_of_cases(spark, settings, tmp_path_factory) -> tuple[Lake, Path]:
     """One lenient ingest of a day whose files each hold one case (bad input, phones, time window, big counts,

@@ -18,6 +18,7 @@ def rows_of(path) -> list[dict]:
         return list(csv.DictReader(handle))
 
 
+# Long: the month's literal rows of every table the record reads, each table a few lines, in one place.
 @pytest.fixture
 def month_lake(spark, lake):
     def write(table: str, rows: list[tuple]) -> None:

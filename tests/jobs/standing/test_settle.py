@@ -26,6 +26,7 @@ NOW = datetime(2026, 3, 6, 10, 0)
 STANDING = ("findings", "account_tiers", "blacklist", "reviews", "detector_runs")
 
 
+# Long: the crafted platform's days in order, each subject's story a few rows, as the docstring tells it.
 def build_platform(landing: Path) -> None:
     """s_x runs five accounts (three over its limit of two); s_b batch-registers eight in a quarter hour.
 

@@ -58,6 +58,7 @@ def entry(entry_id: str, entity_type: str, entity_id: str, listed_on: date, find
     return tuple(values.get(name) for name in BLACKLIST.fieldNames())
 
 
+# Long: every tier scenario's literal rows in one frame, so the daily tiers are computed in one Spark pass.
 @pytest.fixture(scope="module")
 def tiers(spark) -> dict[tuple[str, date], tuple[str, str, list[str]]]:
     """The daily tier of every scenario account, computed in one Spark pass."""
