@@ -20,10 +20,10 @@ from pyspark.sql import functions as F
 
 from accountwatch.benchmarks.tables import table_rows
 from accountwatch.flows.deployments import BACKFILL, NIGHTLY, build_deployments
-from accountwatch.flows.prefect_api import STARTUP_VARIABLE
 from accountwatch.jobs.core.config import load_settings
 from accountwatch.jobs.core.lake import TABLES, Lake
 from tests.conftest import BEFORE_LAST_DAY
+from tests.flows.test_startup import _without_prefect_server
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -39,13 +39,6 @@ def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
-
-
-def _own_prefect_home(home: Path) -> dict[str, str]:
-    """The environment of a run on a temporary Prefect server whose home (and database) does not exist yet."""
-    env = {key: value for key, value in os.environ.items() if key not in ("PREFECT_API_URL", STARTUP_VARIABLE)}
-    env["PREFECT_HOME"] = str(home)
-    return env
 
 
 def _stop_all(processes: list[subprocess.Popen]) -> None:
@@ -188,7 +181,7 @@ def served_rerun(platform_run, spark, settings, tmp_path_factory) -> ServedRerun
             ]
             run = subprocess.Popen(
                 command,
-                env=_own_prefect_home(root / "run-home"),
+                env=_without_prefect_server(root),
                 stdout=subprocess.PIPE,
                 stderr=subprocess.STDOUT,
                 text=True,
@@ -244,7 +237,7 @@ def served_rerun(platform_run, spark, settings, tmp_path_factory) -> ServedRerun
         lake,
         run.returncode,
         "".join(seen),
-        (root / "run-home" / "prefect.db").is_file(),
+        (root / "prefect-home" / "prefect.db").is_file(),
         recorded,
         {row["table_name"] for row in loaded},
         deployment,
