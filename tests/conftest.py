@@ -66,6 +66,7 @@ PLATFORM_FILES = frozenset(
         "tests/flows/test_pipeline.py",
         "tests/flows/test_server.py",
         "tests/jobs/outputs/test_evidence.py",
+        "tests/jobs/outputs/test_evidence_refusals.py",
         "tests/jobs/outputs/test_report.py",
         "tests/notebooks/test_daily_review.py",
     }
