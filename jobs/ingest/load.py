@@ -536,10 +536,10 @@ def _write(lake, start, end, accepted, quarantined, quarantine_rows, loaded_days
         f"table_name IN ({', '.join(repr(name) for name in accepted)}) "
         f"AND ingest_start = DATE'{start.isoformat()}' AND ingest_end = DATE'{end.isoformat()}'",
     )
-    # Written last: a day counts as loaded only once everything else of it is in place.
-    lake.upsert(
-        "loaded_days", local_rows(spark, loaded_days, TABLES["loaded_days"].schema), ["table_name", "ingest_date"]
-    )
+    # Written last: a day counts as loaded only once everything else of it is in place. The rows cover every table
+    # on every day of the range, so replacing the range's slice leaves what a MERGE on (table, day) would, in about
+    # a third of its Spark jobs.
+    lake.replace("loaded_days", local_rows(spark, loaded_days, TABLES["loaded_days"].schema), in_range)
 
 
 def reasons_in_order(counts: dict[str, int]) -> list[tuple[str, int]]:

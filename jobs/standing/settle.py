@@ -266,13 +266,9 @@ def settle(inputs: SettleInputs, sink: FindingsSink) -> StandingOutcome:
             lake.read("account_tiers"), daily, start, end, _last_tiered(lake), policy.policy_version
         ).localCheckpoint()
         _validate("account_tiers", history, start, end, lake)
-        lake.upsert(
-            "account_tiers",
-            history,
-            ["account_id", "valid_from"],
-            update_when=tiers.CHANGED,
-            delete_unmatched_where=tiers.history_slice(start),
-        )
+        # The spliced spells are the whole slice they are written over (every spell valid on start - 1 or later):
+        # replacing it leaves what a MERGE on (account, valid_from) would, in about a third of its Spark jobs.
+        lake.replace("account_tiers", history, tiers.history_slice(start))
         summary = (
             history.select(
                 F.when(F.col("valid_from").between(start, end), F.col("valid_from")).alias("moved_on"),

@@ -153,11 +153,5 @@ def spliced_history(
 
 
 def history_slice(start: date) -> str:
-    """The target rows a splice from `start` rewrites: those valid on start - 1 or later."""
-    return f"({{t}}.valid_to IS NULL OR {{t}}.valid_to >= DATE'{start.isoformat()}')"
-
-
-CHANGED = " OR ".join(
-    f"NOT (target.{column} <=> source.{column})"
-    for column in ("tier", "rule", "reasons", "policy_version", "valid_to", "is_current")
-)
+    """The rows a splice from `start` rewrites: the spells valid on start - 1 or later."""
+    return f"(valid_to IS NULL OR valid_to >= DATE'{start.isoformat()}')"
