@@ -12,7 +12,7 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TaskID, TextColumn
 
 from accountwatch.jobs.core import timing
 
-# How many stage names, innermost last, the line shows after its task ("detect › settle: tiers (suite and MERGE)").
+# How many stage names, innermost last, the line shows after its task ("detect › settle: tiers (suite and write)").
 SHOWN_DEPTH = 1
 # Characters of the open stages shown, so the bar and the counts stay on one line of a narrow terminal.
 SHOWN_CHARACTERS = 60

@@ -252,7 +252,7 @@ def settle(inputs: SettleInputs, sink: FindingsSink) -> StandingOutcome:
         blacklist.write(lake, planned)
 
     say("updating credit tiers")
-    with timing.stage("settle: tiers (suite and MERGE)"):
+    with timing.stage("settle: tiers (suite and write)"):
         policy = settings.tiers
         counted = counting(
             lake.read("findings").where(
