@@ -362,18 +362,11 @@ class Lake:
         rows: DataFrame,
         keys: Sequence[str],
         update_when: str | None = None,
-        delete_unmatched_where: str | None = None,
         update_set: dict[str, str] | None = None,
     ) -> None:
-        """MERGE `rows` on `keys`: insert new rows, update matched ones (when `update_when` holds).
-
-        With `delete_unmatched_where`, target rows in that slice that `rows` no longer holds are deleted,
-        so a rerun of the slice converges on exactly what the source says.
-        """
+        """MERGE `rows` on `keys`: insert new rows, update matched ones (when `update_when` holds)."""
         table = self.ensure(name)
         on = " AND ".join(f"target.{key} <=> source.{key}" for key in keys)
-        if delete_unmatched_where:
-            on = f"{on} AND ({delete_unmatched_where.replace('{t}', 'target')})"
         merge = (
             table.alias("target")
             .merge(rows.select(*[field.name for field in TABLES[name].schema]).alias("source"), on)
@@ -383,8 +376,6 @@ class Lake:
             merge = merge.whenMatchedUpdate(condition=update_when, set=dict(update_set.items()))  # type: ignore[arg-type]
         else:
             merge = merge.whenMatchedUpdateAll(condition=update_when)
-        if delete_unmatched_where:
-            merge = merge.whenNotMatchedBySourceDelete(condition=delete_unmatched_where.replace("{t}", "target"))
         fault_point("upsert", name, "before")
         with timing.stage(f"delta merge {name}"), self.naming_missing_files():
             timing.delta_commit()
