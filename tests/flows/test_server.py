@@ -23,7 +23,7 @@ from accountwatch.flows.deployments import BACKFILL, NIGHTLY, build_deployments
 from accountwatch.jobs.core.config import load_settings
 from accountwatch.jobs.core.lake import TABLES, Lake
 from tests.conftest import BEFORE_LAST_DAY
-from tests.flows.test_startup import _without_prefect_server
+from tests.flows.prefect_env import without_prefect_server
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -181,7 +181,7 @@ def served_rerun(platform_run, spark, settings, tmp_path_factory) -> ServedRerun
             ]
             run = subprocess.Popen(
                 command,
-                env=_without_prefect_server(root),
+                env=without_prefect_server(root),
                 stdout=subprocess.PIPE,
                 stderr=subprocess.STDOUT,
                 text=True,

@@ -5,7 +5,6 @@ A run that starts its temporary server on saturated cores is tested in test_serv
 
 from __future__ import annotations
 
-import os
 import socket
 import subprocess
 import sys
@@ -24,16 +23,10 @@ from accountwatch.flows.prefect_api import (
     give_server_time_to_start,
 )
 from accountwatch.jobs.core.config import ConfigError, load_settings
+from tests.flows.prefect_env import without_prefect_server
 
 BIN = Path(sys.executable).parent
 DAY = date(2026, 3, 10)
-
-
-def _without_prefect_server(tmp_path: Path) -> dict[str, str]:
-    """The environment of a run on a temporary Prefect server whose home (and database) does not exist yet."""
-    env = {key: value for key, value in os.environ.items() if key not in ("PREFECT_API_URL", STARTUP_VARIABLE)}
-    env["PREFECT_HOME"] = str(tmp_path / "prefect-home")
-    return env
 
 
 def test_the_startup_setting_is_read_from_the_runs_table(tmp_path):
@@ -52,7 +45,7 @@ def test_the_startup_setting_leaves_the_configuration_digest_alone():
 @pytest.mark.parametrize(("user_value", "expected"), [(None, 123), ("45", 45)])
 def test_the_startup_wait_reaches_prefect_unless_the_user_set_it(tmp_path, user_value, expected):
     # In a process of its own: Prefect reads its settings at import, and this one imports it before the hand-over.
-    env = _without_prefect_server(tmp_path)
+    env = without_prefect_server(tmp_path)
     if user_value is not None:
         env[STARTUP_VARIABLE] = user_value
     script = (
@@ -124,7 +117,7 @@ def test_a_run_with_a_prefect_server_that_does_not_answer_fails_in_one_line(tmp_
     api = f"http://127.0.0.1:{port}/api"
     landing = tmp_path / "landing"
     landing.mkdir()
-    env = {**_without_prefect_server(tmp_path), "PREFECT_API_URL": api}
+    env = {**without_prefect_server(tmp_path), "PREFECT_API_URL": api}
     command = [str(BIN / "accountwatch"), "run", "--date", DAY.isoformat(), "--landing", str(landing)]
     done = subprocess.run(
         [*command, "--lake", str(tmp_path / "lake")], env=env, capture_output=True, text=True, timeout=120
